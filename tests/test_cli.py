@@ -1,0 +1,46 @@
+"""The training entry and the `xenc` command on the tiny model: results.json, refusal to overwrite, eval, predict."""
+
+import json
+import math
+
+import pandas as pd
+import pytest
+
+from tests.conftest import FIXTURES
+from xenc.cli import main as cli
+from xenc.train import main, parse_args
+
+FAST = ["--max_train_samples", "32", "--max_eval_samples", "32", "--num_train_epochs", "1", "--use_cpu", "true",
+        "--disable_tqdm", "true", "--max_length", "64"]  # fmt: skip
+
+
+@pytest.mark.parametrize("dataset, key", [("stsb", "test_spearman"), ("sick-e", "test_accuracy")])
+def test_train_writes_model_and_results_json(tiny_model_dir, tmp_path, dataset, key):
+    out = tmp_path / "run"
+    metrics = main(*parse_args(["--model", str(tiny_model_dir), "--dataset", dataset, "--output_dir", str(out), *FAST]))
+    results = json.loads((out / "results.json").read_text())
+    assert math.isfinite(results["metrics"][key]) and results["metrics"][key] == metrics[key]
+    assert {"device", "torch", "transformers"} <= set(results["environment"])
+    assert results["config"]["dataset"] == dataset and (out / "model.safetensors").exists()
+    assert not list(out.glob("checkpoint-*"))  # the run's own checkpoints are removed once the best is saved
+
+
+def test_train_refuses_an_output_dir_that_holds_a_model(tiny_model_dir):
+    with pytest.raises(FileExistsError, match="--overwrite_output_dir"):
+        main(*parse_args(["--model", str(tiny_model_dir), "--output_dir", str(tiny_model_dir), *FAST]))
+
+
+def test_unknown_dataset_in_args_is_named():
+    with pytest.raises(ValueError, match="dataset='nope' is unknown"):
+        parse_args(["--dataset", "nope"])
+
+
+def test_eval_on_a_csv_and_predict_to_a_file(tiny_model_dir, tmp_path, capsys):
+    cli(["eval", "--model", str(tiny_model_dir), "--data", str(FIXTURES / "sts_pairs.csv")])
+    assert "| spearman" in capsys.readouterr().out
+    out = tmp_path / "scores.csv"
+    cli(["predict", "--model", str(tiny_model_dir), "--input", str(FIXTURES / "sts_pairs.csv"), "--output", str(out)])
+    scores = pd.read_csv(out)
+    assert len(scores) == 20 and scores["score"].between(0, 1).all()
+    with pytest.raises(SystemExit, match="exists"):
+        cli(["predict", "--model", str(tiny_model_dir), "--input", str(FIXTURES / "sts_pairs.csv"), "--output", str(out)])

@@ -1,0 +1,83 @@
+"""CrossEncoder: predict (order, activation, single pair), rank, bad input, save and reload in plain transformers."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from transformers import AutoModelForSequenceClassification
+
+from tests.conftest import FIXTURES
+from xenc import CrossEncoder
+
+PAIRS = [list(p) for p in pd.read_csv(FIXTURES / "sts_pairs.csv")[["sentence1", "sentence2"]].itertuples(index=False)]
+
+
+@pytest.fixture(scope="module")
+def model(tiny_model_dir):
+    return CrossEncoder(str(tiny_model_dir), device="cpu")
+
+
+def test_sorted_batches_give_the_scores_of_one_by_one_in_input_order(model):
+    batched = model.predict(PAIRS, batch_size=4)
+    single = np.array([model.predict(p) for p in PAIRS])
+    assert batched.shape == (len(PAIRS),) and np.allclose(batched, single, atol=1e-6)
+    assert ((batched > 0) & (batched < 1)).all()  # sigmoid for one label
+
+
+def test_activation_override_and_raw_logits(model):
+    logits = model.predict(PAIRS[:3], activation_fn=torch.nn.Identity())
+    assert np.allclose(1 / (1 + np.exp(-logits)), model.predict(PAIRS[:3]), atol=1e-6)
+
+
+def test_classes_give_logits_or_softmax(tmp_path, tiny_nli_model, tiny_tokenizer):
+    tiny_nli_model.save_pretrained(tmp_path), tiny_tokenizer.save_pretrained(tmp_path)
+    nli = CrossEncoder(str(tmp_path), device="cpu")
+    probs = nli.predict(PAIRS[:5], apply_softmax=True)
+    assert probs.shape == (5, 3) and np.allclose(probs.sum(1), 1, atol=1e-6)
+
+
+def test_rank_sorts_best_first_and_returns_ids(model):
+    docs = [p[1] for p in PAIRS[:6]]
+    hits = model.rank(PAIRS[0][0], docs, return_documents=True)
+    scores = model.predict([(PAIRS[0][0], d) for d in docs], truncation="only_second")
+    assert [h["corpus_id"] for h in hits] == list(np.argsort(-scores, kind="stable"))
+    assert hits[0]["text"] == docs[hits[0]["corpus_id"]] and len(model.rank("a man", docs, top_k=2)) == 2
+
+
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        (["a man", "a dog", "a cat"], r"expected a pair"),
+        ([["a man"]], r"expected a pair"),
+        ([["a man", ""]], r"is empty"),
+        ([["a man", 3]], r"must be str"),
+        ("a man", r"list of \[text_a, text_b\] pairs"),
+    ],
+)
+def test_bad_input_names_the_problem(model, bad, message):
+    with pytest.raises((ValueError, TypeError), match=message):
+        model.predict(bad)
+
+
+def test_saved_model_reloads_in_plain_transformers_with_identical_logits(model, tmp_path):
+    model.save_pretrained(tmp_path / "m")
+    assert (tmp_path / "m" / "model.safetensors").exists()
+    config = json.loads((tmp_path / "m" / "config.json").read_text())
+    assert config["sentence_transformers"]["activation_fn"] == "torch.nn.modules.activation.Sigmoid"
+    plain = AutoModelForSequenceClassification.from_pretrained(tmp_path / "m").eval()
+    batch = model.tokenizer([p[0] for p in PAIRS], [p[1] for p in PAIRS], padding=True, return_tensors="pt")
+    with torch.no_grad():
+        assert torch.equal(plain(**batch).logits, model.model.eval()(**batch).logits)
+    reloaded = CrossEncoder(str(tmp_path / "m"), device="cpu")
+    assert np.allclose(reloaded.predict(PAIRS), model.predict(PAIRS), atol=1e-6)
+
+
+def test_save_refuses_to_overwrite_a_model(model, tmp_path):
+    model.save_pretrained(tmp_path)
+    before = (tmp_path / "model.safetensors").read_bytes()
+    with pytest.raises(FileExistsError, match="already holds a model"):
+        model.save_pretrained(tmp_path)
+    assert (tmp_path / "model.safetensors").read_bytes() == before
+    model.save_pretrained(tmp_path, overwrite=True)

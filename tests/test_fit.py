@@ -1,0 +1,66 @@
+"""The seed API: InputExample + DataLoader + evaluator + CrossEncoder.fit, as in the sentence-transformers docs."""
+
+import pandas as pd
+import pytest
+from torch.utils.data import DataLoader
+
+from tests.conftest import FIXTURES
+from xenc import CECorrelationEvaluator, CEClassificationEvaluator, CrossEncoder, InputExample
+
+ROWS = pd.read_csv(FIXTURES / "sts_pairs.csv").to_dict("records")
+
+
+def _examples():
+    return [InputExample(texts=[r["sentence1"], r["sentence2"]], label=r["label"]) for r in ROWS]
+
+
+def test_fit_with_evaluator_saves_the_best_model_and_logs_scores(tiny_model_dir, tmp_path):
+    model = CrossEncoder(str(tiny_model_dir), num_labels=1, device="cpu")
+    samples = _examples()
+    evaluator = CECorrelationEvaluator.from_input_examples(samples, name="sts-dev")
+    before = evaluator(model)["sts-dev_spearman"]
+    seen = []
+    model.fit(
+        train_dataloader=DataLoader(samples, shuffle=True, batch_size=5),
+        evaluator=evaluator,
+        epochs=15,
+        warmup_steps=2,
+        optimizer_params={"lr": 3e-3},
+        output_path=str(tmp_path / "out"),
+        callback=lambda score, epoch, steps: seen.append(score),
+        show_progress_bar=False,
+    )
+    assert len(seen) == 15 and max(seen) > before
+    assert (tmp_path / "out" / "model.safetensors").exists()
+    assert (tmp_path / "out" / "CECorrelationEvaluator_sts-dev_results.csv").read_text().count("\n") == 16
+    best = CrossEncoder(str(tmp_path / "out"), device="cpu")
+    assert evaluator(best)["sts-dev_spearman"] == pytest.approx(max(seen), abs=1e-6)
+
+
+def test_fit_refuses_an_output_path_that_holds_a_model(tiny_model_dir):
+    model = CrossEncoder(str(tiny_model_dir), device="cpu")
+    with pytest.raises(FileExistsError, match="already holds a model"):
+        model.fit(DataLoader(_examples(), batch_size=4), output_path=str(tiny_model_dir))
+
+
+def test_fit_rejects_labels_outside_0_1_for_one_label(tiny_model_dir):
+    model = CrossEncoder(str(tiny_model_dir), device="cpu")
+    bad = [InputExample(texts=["a man", "a dog"], label=4.0)]
+    with pytest.raises(ValueError, match="not a score in 0..1"):
+        model.fit(DataLoader(bad, batch_size=1))
+
+
+def test_input_example_needs_a_pair():
+    with pytest.raises(ValueError, match="expected a pair"):
+        InputExample(texts=["only one text"], label=1)
+
+
+def test_classification_evaluator_counts_argmax_hits():
+    class Fixed:
+        def predict(self, pairs, **kw):
+            import numpy as np
+
+            return np.array([[2.0, 0.0, 0.0], [0.0, 2.0, 0.0], [0.0, 0.0, 2.0], [2.0, 0.0, 0.0]])
+
+    ev = CEClassificationEvaluator([["a", "b"]] * 4, [0, 1, 2, 1], name="nli")
+    assert ev(Fixed())["nli_accuracy"] == 0.75 and ev.primary_metric == "nli_accuracy"

@@ -1,0 +1,29 @@
+"""xenc: cross-encoders (sentence-pair models) on the Hugging Face Trainer."""
+
+__version__ = "0.1.0"
+
+from .cross_encoder import CrossEncoder  # noqa: E402
+from .evaluation import (  # noqa: E402
+    CEBinaryClassificationEvaluator,
+    CEClassificationEvaluator,
+    CECorrelationEvaluator,
+    CESoftmaxAccuracyEvaluator,
+    InputExample,
+)
+from .metrics import nli_metrics, ranking_metrics, sts_metrics  # noqa: E402
+from .models import resolve_model  # noqa: E402
+from .trainer import CrossEncoderTrainer  # noqa: E402
+
+__all__ = [
+    "CEBinaryClassificationEvaluator",
+    "CEClassificationEvaluator",
+    "CECorrelationEvaluator",
+    "CESoftmaxAccuracyEvaluator",
+    "CrossEncoder",
+    "CrossEncoderTrainer",
+    "InputExample",
+    "nli_metrics",
+    "ranking_metrics",
+    "resolve_model",
+    "sts_metrics",
+]

@@ -1,0 +1,65 @@
+"""Input checks that turn bad data into errors naming the problem and the fix."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+MODEL_FILES = ("config.json", "model.safetensors", "pytorch_model.bin")
+
+
+def check_pairs(pairs: Sequence, what: str = "pairs") -> list[tuple[str, str]]:
+    """Return `pairs` as a list of (str, str) or raise a ValueError that says which item is wrong and why."""
+    if isinstance(pairs, (str, bytes)) or not isinstance(pairs, Sequence):
+        raise TypeError(f"{what} must be a list of [text_a, text_b] pairs, got {type(pairs).__name__}.")
+    out = []
+    for i, pair in enumerate(pairs):
+        if isinstance(pair, str) or not isinstance(pair, Sequence) or len(pair) != 2:
+            raise ValueError(
+                f"{what}[{i}] is {pair!r}: expected a pair [text_a, text_b]. "
+                "A cross-encoder scores two texts together; pass [[a, b], ...], not single texts."
+            )
+        for j, text in enumerate(pair):
+            if not isinstance(text, str):
+                raise TypeError(f"{what}[{i}][{j}] is {type(text).__name__} ({text!r}); both texts must be str.")
+            if not text.strip():
+                raise ValueError(f"{what}[{i}][{j}] is empty; drop the pair or fill in the text.")
+        out.append((pair[0], pair[1]))
+    return out
+
+
+def check_labels(labels: Sequence, n_pairs: int, num_labels: int) -> None:
+    """Check labels for length and range: 0..1 floats when `num_labels == 1`, ints in [0, num_labels) otherwise."""
+    if len(labels) != n_pairs:
+        raise ValueError(f"Got {n_pairs} pairs but {len(labels)} labels; give exactly one label per pair.")
+    if num_labels == 1:
+        for i, y in enumerate(labels):
+            if not isinstance(y, (int, float, np.number)) or math.isnan(y) or not 0.0 <= y <= 1.0:
+                raise ValueError(
+                    f"label[{i}] = {y!r} is not a score in 0..1. Normalise scores to 0..1 first "
+                    "(e.g. STSb's 0..5 divided by 5) and drop rows without a score."
+                )
+        return
+    for i, y in enumerate(labels):
+        if isinstance(y, str):
+            raise ValueError(f"label[{i}] = {y!r} is a string; map it to an int with the label2id of the model.")
+        if isinstance(y, bool) or int(y) != y or not 0 <= y < num_labels:
+            raise ValueError(
+                f"label[{i}] = {y!r} is outside the {num_labels} classes 0..{num_labels - 1}. "
+                "Check the label mapping, or set num_labels to the number of classes in the data."
+            )
+
+
+def check_output_dir(path: str | Path, overwrite: bool) -> None:
+    """Refuse to write into a folder that already holds a saved model, unless `overwrite` is set."""
+    folder = Path(path)
+    found = [name for name in MODEL_FILES if (folder / name).exists()]
+    if found and not overwrite:
+        raise FileExistsError(
+            f"{folder} already holds a model ({', '.join(found)}); nothing was written. "
+            "Fix: choose another output dir, or pass overwrite_output_dir=True (CLI: --overwrite_output_dir) "
+            "to replace it."
+        )

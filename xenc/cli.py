@@ -1,0 +1,141 @@
+"""The `xenc` command: `train`, `eval`, `predict` and `demo`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+
+DEMO_QUICK = ["--num_train_epochs", "1", "--max_train_samples", "4000", "--max_length", "128"]
+DEMO_FULL = ["--num_train_epochs", "4", "--max_length", "128"]
+DEMO_QUERY = "A man is playing a guitar."
+DEMO_DOCS = [
+    "A man is playing a flute.",
+    "A person plays an acoustic guitar.",
+    "A woman is slicing an onion.",
+    "Someone is strumming a guitar on stage.",
+    "A dog runs across the field.",
+    "A man is playing the piano.",
+]
+
+
+def print_table(rows: list[tuple[str, object]], title: str = "") -> None:
+    """Print `(name, value)` rows as a two-column Markdown table."""
+    if title:
+        print(f"\n{title}")
+    width = max(len(name) for name, _ in rows)
+    print(f"| {'':<{width}} | value |\n|{'-' * (width + 2)}|-------|")
+    for name, value in rows:
+        print(f"| {name:<{width}} | {value:.4f} |" if isinstance(value, float) else f"| {name:<{width}} | {value} |")
+
+
+def read_pairs(path: str) -> pd.DataFrame:
+    """Read a CSV/TSV with `sentence1,sentence2[,label]` columns (or the first two columns as the pair)."""
+    sep = "\t" if path.endswith((".tsv", ".txt")) else ","
+    df = pd.read_csv(sys.stdin if path == "-" else path, sep=sep, keep_default_na=False)
+    if not {"sentence1", "sentence2"} <= set(df.columns):
+        if df.shape[1] < 2:
+            raise SystemExit(f"{path}: need columns sentence1,sentence2[,label]; found {list(df.columns)}.")
+        df = df.rename(columns={df.columns[0]: "sentence1", df.columns[1]: "sentence2"})
+    return df
+
+
+def cmd_train(argv: list[str]) -> None:
+    from .train import environment, main, parse_args
+
+    metrics = main(*parse_args(argv))
+    rows = [(k, v) for k, v in metrics.items() if k.endswith(("spearman", "pearson", "accuracy", "macro_f1"))]
+    print_table(rows + [("wall time (s)", f"{metrics['wall_time_s']:.0f}"), ("device", environment()["device"])])
+
+
+def cmd_eval(args: argparse.Namespace) -> None:
+    from .cross_encoder import CrossEncoder
+    from .data import load
+    from .metrics import nli_metrics, sts_metrics
+
+    df = read_pairs(args.data) if args.data else load(args.dataset, split=args.split).to_pandas()
+    model = CrossEncoder(args.model, max_length=args.max_length)
+    start = time.perf_counter()
+    scores = model.predict(list(zip(df["sentence1"], df["sentence2"])), batch_size=args.batch_size)
+    labels = df["label"].to_numpy()
+    metrics = sts_metrics(scores, labels) if model.num_labels == 1 else nli_metrics(scores, labels.astype(int))
+    rows = [*metrics.items(), ("pairs", len(df)), ("pairs/s", f"{len(df) / (time.perf_counter() - start):.0f}")]
+    print_table(rows, f"{args.model} on {args.data or f'{args.dataset}/{args.split}'}")
+
+
+def cmd_predict(args: argparse.Namespace) -> None:
+    from .cross_encoder import CrossEncoder
+
+    df = read_pairs(args.input)
+    if args.output and Path(args.output).exists() and not args.overwrite:
+        raise SystemExit(f"{args.output} exists; nothing was written. Pass --overwrite or another --output.")
+    scores = CrossEncoder(args.model, max_length=args.max_length).predict(
+        list(zip(df["sentence1"], df["sentence2"])), batch_size=args.batch_size
+    )
+    cols = {"score": scores} if scores.ndim == 1 else {f"logit_{i}": scores[:, i] for i in range(scores.shape[1])}
+    out = df[["sentence1", "sentence2"]].assign(**cols)
+    out.to_csv(args.output or sys.stdout, index=False, sep="\t" if (args.output or "").endswith(".tsv") else ",")
+
+
+def cmd_demo(args: argparse.Namespace) -> None:
+    from .cross_encoder import CrossEncoder
+    from .train import environment, main, parse_args
+
+    out = args.output_dir or f"runs/demo-{time.strftime('%Y%m%d-%H%M%S')}"
+    recipe = DEMO_FULL if args.full else DEMO_QUICK
+    metrics = main(*parse_args(["--dataset", "stsb", "--output_dir", out, *recipe]))
+    model = CrossEncoder(out)
+    print(f"\nRe-ranking with the trained model, query: {DEMO_QUERY!r}")
+    for hit in model.rank(DEMO_QUERY, DEMO_DOCS, return_documents=True):
+        print(f"  {hit['score']:.3f}  {hit['text']}")
+    print_table(
+        [
+            ("STSb test Spearman", metrics["test_spearman"]),
+            ("STSb test Pearson", metrics["test_pearson"]),
+            ("untrained dev Spearman", metrics["untrained_spearman"]),
+            ("train pairs x epochs", f"{metrics['train_pairs']} x {metrics['epochs']:g}"),
+            ("recipe", "full" if args.full else "quick (--full for the full recipe)"),
+            ("wall time (s)", f"{metrics['wall_time_s']:.0f}"),
+            ("device", environment()["device"]),
+            ("model saved to", out),
+        ],
+        "xenc demo: cross-encoder trained on STSb from minilm-l6",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="xenc", description="Cross-encoders on the Hugging Face Trainer.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("train", help="train; takes XencArguments and TrainingArguments flags (see xenc train --help)")
+    ev = sub.add_parser("eval", help="evaluate a saved model on a named split or a CSV/TSV file")
+    ev.add_argument("--model", required=True)
+    ev.add_argument("--dataset", default="stsb")
+    ev.add_argument("--split", default="test")
+    ev.add_argument("--data", help="CSV/TSV with sentence1,sentence2,label (instead of --dataset)")
+    pr = sub.add_parser("predict", help="score the pairs of a CSV/TSV file ('-' for stdin)")
+    pr.add_argument("--model", required=True)
+    pr.add_argument("--input", required=True)
+    pr.add_argument("--output", help="file to write (default: stdout)")
+    pr.add_argument("--overwrite", action="store_true")
+    for p in (ev, pr):
+        p.add_argument("--batch_size", type=int, default=32)
+        p.add_argument("--max_length", type=int, default=None)
+    demo = sub.add_parser("demo", help="train on STSb, evaluate, and re-rank an example (quick by default)")
+    demo.add_argument("--full", action="store_true", help="the full recipe (4 epochs on all of STSb train)")
+    demo.add_argument("--output_dir", default=None)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "train":
+        return cmd_train(argv[1:])  # HfArgumentParser owns the train flags
+    args = build_parser().parse_args(argv)
+    {"eval": cmd_eval, "predict": cmd_predict, "demo": cmd_demo}[args.command](args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,51 @@
+"""`XencArguments`: what a cross-encoder run needs beyond `TrainingArguments`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .data.loading import ALIASES, CATALOG, dataset_task
+from .data.pairs import TRUNCATION
+from .models import DEFAULT_MODEL
+from .trainer import LOSSES
+
+
+@dataclass
+class XencArguments:
+    """Model, data and task settings of a run; pair it with `TrainingArguments` in `HfArgumentParser`."""
+
+    model: str = field(default=DEFAULT_MODEL, metadata={"help": "Base model: local path, Hub id or alias (minilm-l6)."})
+    dataset: str = field(default="stsb", metadata={"help": f"Dataset name: {', '.join(sorted(CATALOG))}."})
+    task: str | None = field(default=None, metadata={"help": "sts, nli or classification; default: the dataset's."})
+    loss: str | None = field(default=None, metadata={"help": "bce (default) or mse for sts; ce for classes."})
+    train_split: str = field(default="train", metadata={"help": "Split to train on."})
+    eval_split: str = field(default="validation", metadata={"help": "Split to evaluate on during training."})
+    test_split: str | None = field(default="test", metadata={"help": "Split reported after training (or none)."})
+    max_length: int = field(default=256, metadata={"help": "Longest encoded pair in tokens, special tokens included."})
+    truncation: str = field(default="longest_first", metadata={"help": f"One of {TRUNCATION}."})
+    max_train_samples: int | None = field(default=None, metadata={"help": "Use only the first N training pairs."})
+    max_eval_samples: int | None = field(default=None, metadata={"help": "Use only the first N eval/test pairs."})
+    overwrite_output_dir: bool = field(
+        default=False, metadata={"help": "Replace a model already saved in output_dir (refused otherwise)."}
+    )
+
+    def __post_init__(self) -> None:
+        name = ALIASES.get(self.dataset.lower(), self.dataset.lower())
+        if name not in CATALOG:
+            raise ValueError(f"dataset={self.dataset!r} is unknown; use one of {sorted(CATALOG)}.")
+        if dataset_task(name) == "retrieval":
+            raise ValueError(f"{self.dataset!r} is a retrieval set; train pairs from stsb, sick-r, sick-e or snli.")
+        self.task = self.task or dataset_task(name)
+        if self.task not in LOSSES:
+            raise ValueError(f"task={self.task!r} is unknown; use one of {list(LOSSES)}.")
+        if self.loss is not None and self.loss not in LOSSES[self.task]:
+            raise ValueError(f"loss={self.loss!r} does not fit task {self.task!r}; use one of {LOSSES[self.task]}.")
+        if self.truncation not in TRUNCATION:
+            raise ValueError(f"truncation={self.truncation!r}; use one of {TRUNCATION}.")
+        if self.max_length < 8:
+            raise ValueError(f"max_length={self.max_length} is too short for a pair; use 64 or more.")
+
+    @property
+    def num_labels(self) -> int | None:
+        """1 for sts, 3 for nli, None (from the data) for classification."""
+        return {"sts": 1, "nli": 3}.get(self.task)

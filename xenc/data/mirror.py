@@ -1,0 +1,112 @@
+"""Read the local data mirror (the layout of `data_scripts/`, e.g. `../shared/data`) into canonical datasets.
+
+Canonical columns: pair tasks have `sentence1`, `sentence2`, `label`; STS labels are floats in 0..1 (divided by the
+dataset's own scale), NLI labels are ints under `LABEL2ID`. Splits are named `train`, `validation`, `test`.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import json
+from pathlib import Path
+
+import pandas as pd
+from datasets import Dataset, DatasetDict
+
+# Fixed for every NLI set in xenc (the order SNLI/MNLI use on the Hub). Training and inference must share it.
+LABEL2ID = {"entailment": 0, "neutral": 1, "contradiction": 2}
+ID2LABEL = {i: label for label, i in LABEL2ID.items()}
+STS_YEARS = {"sts12": 2012, "sts13": 2013, "sts14": 2014, "sts15": 2015, "sts16": 2016}
+_SPLIT_FILES = {"train": "train", "validation": "dev", "test": "test"}
+_SICK_SETS = {"TRAIN": "train", "TRIAL": "validation", "TEST": "test"}
+
+
+def read_tsv(path: Path) -> pd.DataFrame:
+    """Read a mirror TSV (tab-separated, standard CSV quoting, no NA parsing)."""
+    return pd.read_csv(path, sep="\t", keep_default_na=False, quoting=csv.QUOTE_MINIMAL, encoding="utf-8-sig")
+
+
+def _pairs(df: pd.DataFrame, s1: str, s2: str, labels) -> Dataset:
+    out = pd.DataFrame({"sentence1": df[s1].astype(str), "sentence2": df[s2].astype(str), "label": labels})
+    return Dataset.from_pandas(out.reset_index(drop=True), preserve_index=False)
+
+
+def _sts_labels(scores: pd.Series, low: float, high: float) -> pd.Series:
+    return ((scores.astype(float) - low) / (high - low)).clip(0.0, 1.0)
+
+
+def read_stsb(root: Path) -> DatasetDict:
+    """STS benchmark: `stsb/{train,dev,test}.tsv`, scores 0..5 -> label 0..1."""
+    return DatasetDict(
+        {
+            split: _pairs(df, "sentence1", "sentence2", _sts_labels(df["score"], 0, 5))
+            for split, stem in _SPLIT_FILES.items()
+            for df in [read_tsv(root / "stsb" / f"{stem}.tsv")]
+        }
+    )
+
+
+def read_sick(root: Path, view: str) -> DatasetDict:
+    """SICK `sick/SICK.txt`: view `relatedness` (1..5 -> 0..1) or `entailment` (3 classes, `LABEL2ID`)."""
+    df = read_tsv(root / "sick" / "SICK.txt")
+    out = {}
+    for semeval_set, split in _SICK_SETS.items():
+        part = df[df["SemEval_set"] == semeval_set]
+        if view == "relatedness":
+            labels = _sts_labels(part["relatedness_score"], 1, 5)
+        else:
+            labels = part["entailment_label"].str.lower().map(LABEL2ID).astype(int)
+        out[split] = _pairs(part, "sentence_A", "sentence_B", labels)
+    return DatasetDict(out)
+
+
+def read_snli(root: Path) -> DatasetDict:
+    """SNLI `snli/{train,dev,test}.tsv` (whichever exist; the shared mirror has dev and test only)."""
+    out = {}
+    for split, stem in _SPLIT_FILES.items():
+        path = root / "snli" / f"{stem}.tsv"
+        if path.is_file():
+            df = read_tsv(path)
+            df = df[df["label"].isin(LABEL2ID)]  # drop pairs without a gold label ("-")
+            out[split] = _pairs(df, "premise", "hypothesis", df["label"].map(LABEL2ID).astype(int))
+    return DatasetDict(out)
+
+
+def read_sts12_16(root: Path, name: str) -> DatasetDict:
+    """SemEval STS 2012-2016 test sets from `sts12-16/sts12-16.tsv`; `sts12-16` gives one split per year."""
+    df = read_tsv(root / "sts12-16" / "sts12-16.tsv")
+    years = STS_YEARS if name == "sts12-16" else {"test": STS_YEARS[name]}
+    return DatasetDict(
+        {
+            key: _pairs(part, "sentence1", "sentence2", _sts_labels(part["score"], 0, 5))
+            for key, year in years.items()
+            for part in [df[df["year"].astype(int) == year]]
+        }
+    )
+
+
+def read_beir(root: Path, name: str, split: str) -> DatasetDict:
+    """BEIR layout: `corpus.jsonl.gz`, `queries.jsonl`, `qrels/<split>.tsv` -> corpus, queries (judged), qrels."""
+    folder = root / name
+    with gzip.open(folder / "corpus.jsonl.gz", "rt", encoding="utf-8") as fh:
+        corpus = [json.loads(line) for line in fh]
+    qrels = read_tsv(folder / "qrels" / f"{split}.tsv").astype({"query-id": str, "corpus-id": str, "score": int})
+    judged = set(qrels["query-id"])
+    with open(folder / "queries.jsonl", encoding="utf-8") as fh:
+        queries = [q for q in map(json.loads, fh) if str(q["_id"]) in judged]
+    return DatasetDict(
+        {
+            "corpus": Dataset.from_dict(
+                {
+                    "_id": [str(d["_id"]) for d in corpus],
+                    "title": [d.get("title", "") for d in corpus],
+                    "text": [d["text"] for d in corpus],
+                }
+            ),
+            "queries": Dataset.from_dict({"_id": [str(q["_id"]) for q in queries], "text": [q["text"] for q in queries]}),
+            "qrels": Dataset.from_pandas(
+                qrels.rename(columns={"query-id": "query_id", "corpus-id": "corpus_id"}), preserve_index=False
+            ),
+        }
+    )

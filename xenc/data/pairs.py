@@ -1,0 +1,80 @@
+"""Pair tokenization: tokenize once with `Dataset.map`, count truncation, pad per batch."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+
+from datasets import Dataset, DatasetDict
+from transformers import DataCollatorWithPadding, PreTrainedTokenizerBase, TrainingArguments
+
+from ..checks import check_labels, check_pairs
+
+logger = logging.getLogger(__name__)
+TRUNCATION = ("longest_first", "only_second")  # symmetric pairs / (query, passage): the query is never cut
+
+
+def tokenize_pairs(
+    data: Dataset | DatasetDict,
+    tokenizer: PreTrainedTokenizerBase,
+    max_length: int = 256,
+    truncation: str = "longest_first",
+    num_labels: int | None = None,
+    text_columns: tuple[str, str] = ("sentence1", "sentence2"),
+    args: TrainingArguments | None = None,
+) -> Dataset | DatasetDict:
+    """Tokenize sentence pairs once, check texts and labels, and warn about truncated pairs.
+
+    Args:
+        data: rows with two text columns and, optionally, `label`.
+        tokenizer: the model's tokenizer.
+        max_length: longest encoded pair, special tokens included.
+        truncation: `longest_first` for symmetric pairs, `only_second` for (query, passage) pairs.
+        num_labels: when given, labels are checked (0..1 floats for 1, class ids below it otherwise).
+        text_columns: names of the two text columns.
+        args: under several processes, the main process tokenizes first and the others read its cache.
+
+    Returns:
+        The data with `input_ids`, `token_type_ids`, `attention_mask` and `labels` only (unpadded).
+
+    Example:
+        >>> enc = tokenize_pairs(load("stsb", split="test"), tokenizer, max_length=128)  # doctest: +SKIP
+    """
+    if truncation not in TRUNCATION:
+        raise ValueError(f"truncation={truncation!r}; use one of {TRUNCATION}.")
+    splits = data if isinstance(data, DatasetDict) else DatasetDict({"data": data})
+    first = next(iter(splits.values()))
+    missing = [c for c in text_columns if c not in first.column_names]
+    if missing:
+        raise ValueError(f"Columns {missing} not found (have {first.column_names}); set text_columns to the pair.")
+    if num_labels is not None and "label" in first.column_names:
+        for name, split in splits.items():
+            check_labels(split["label"], len(split), num_labels)
+
+    def encode(batch: dict) -> dict:
+        a, b = batch[text_columns[0]], batch[text_columns[1]]
+        check_pairs(list(zip(a, b)), what="rows")
+        full = tokenizer(a, b, truncation=False)["input_ids"]
+        enc = tokenizer(a, b, truncation=truncation, max_length=max_length)
+        enc["truncated"] = [len(ids) > max_length for ids in full]
+        return enc
+
+    guard = args.main_process_first(desc="tokenize pairs") if args is not None else contextlib.nullcontext()
+    with guard:
+        encoded = splits.map(encode, batched=True, remove_columns=[c for c in first.column_names if c != "label"])
+    for name, split in encoded.items():
+        cut = sum(split["truncated"])
+        if cut:
+            logger.warning(
+                "%s: %d of %d pairs (%.1f%%) are longer than max_length=%d and were truncated (%s).",
+                name, cut, len(split), 100 * cut / len(split), max_length, truncation,
+            )  # fmt: skip
+    encoded = encoded.remove_columns("truncated")
+    if "label" in first.column_names:
+        encoded = encoded.rename_column("label", "labels")
+    return encoded if isinstance(data, DatasetDict) else encoded["data"]
+
+
+def pair_collator(tokenizer: PreTrainedTokenizerBase) -> DataCollatorWithPadding:
+    """Dynamic padding to the longest pair in the batch, rounded up to a multiple of 8 (tensor-core friendly)."""
+    return DataCollatorWithPadding(tokenizer, pad_to_multiple_of=8)

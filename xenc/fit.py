@@ -1,0 +1,133 @@
+"""`CrossEncoder.fit`: the sentence-transformers training call, run by `CrossEncoderTrainer` underneath."""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from pathlib import Path
+
+import torch
+from datasets import Dataset
+from torch import nn
+from transformers import TrainerCallback, TrainingArguments
+
+from .checks import check_labels, check_output_dir
+from .data.pairs import pair_collator, tokenize_pairs
+from .trainer import CrossEncoderTrainer
+
+logger = logging.getLogger(__name__)
+_SCHEDULERS = {
+    "constantlr": "constant",
+    "warmupconstant": "constant_with_warmup",
+    "warmuplinear": "linear",
+    "warmupcosine": "cosine",
+    "warmupcosinewithhardrestarts": "cosine_with_restarts",
+}
+_LOSSES = {nn.BCEWithLogitsLoss: "bce", nn.MSELoss: "mse", nn.CrossEntropyLoss: "ce"}
+
+
+class _EvaluatorCallback(TrainerCallback):
+    """Runs the evaluator every `evaluation_steps` and each epoch; saves the best model to `output_path`."""
+
+    def __init__(self, cross_encoder, evaluator, evaluation_steps, output_path, save_best_model, callback):
+        self.ce, self.evaluator, self.every = cross_encoder, evaluator, evaluation_steps
+        self.output_path, self.save_best, self.callback = output_path, save_best_model, callback
+        self.best = -float("inf")
+
+    def _evaluate(self, state, steps: int) -> None:
+        epoch = int(state.epoch or 0) - (1 if steps != -1 else 0)
+        metrics = self.evaluator(self.ce, output_path=self.output_path, epoch=epoch, steps=steps)
+        score = metrics[self.evaluator.primary_metric]
+        logger.info("epoch %d steps %d: %s", epoch, steps, metrics)
+        if self.callback is not None:
+            self.callback(score, epoch, steps)
+        if score > self.best:
+            self.best = score
+            if self.save_best and self.output_path is not None:
+                self.ce.save_pretrained(self.output_path, overwrite=True)  # replaces only this fit's own save
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if self.every > 0 and state.global_step % self.every == 0:
+            self._evaluate(state, steps=state.global_step)
+
+    def on_epoch_end(self, args, state, control, **kwargs):
+        self._evaluate(state, steps=-1)
+
+
+def fit_cross_encoder(
+    cross_encoder,
+    train_dataloader,
+    evaluator=None,
+    epochs: int = 1,
+    loss_fct: nn.Module | None = None,
+    activation_fct=None,
+    scheduler: str = "WarmupLinear",
+    warmup_steps: int = 10000,
+    optimizer_class: type | None = None,
+    optimizer_params: dict | None = None,
+    weight_decay: float = 0.01,
+    evaluation_steps: int = 0,
+    output_path: str | None = None,
+    save_best_model: bool = True,
+    max_grad_norm: float = 1,
+    use_amp: bool = False,
+    callback=None,
+    show_progress_bar: bool = True,
+    overwrite_output_path: bool = False,
+) -> None:
+    """Train `cross_encoder` on the `InputExample`s of `train_dataloader`, with the arguments of
+    sentence-transformers' `CrossEncoder.fit` (its `batch_size` and the same defaults).
+
+    Only AdamW and the BCE / MSE / cross-entropy losses are supported; `activation_fct` is ignored (scores get the
+    sigmoid at predict time). Without an evaluator the final model is saved to `output_path`.
+    """
+    if optimizer_class not in (None, torch.optim.AdamW):
+        raise ValueError("fit supports AdamW only; for other optimizers use CrossEncoderTrainer(optimizers=...).")
+    if loss_fct is not None and type(loss_fct) not in _LOSSES:
+        raise ValueError(f"loss_fct {type(loss_fct).__name__} is not supported; use {[c.__name__ for c in _LOSSES]}.")
+    if scheduler.lower() not in _SCHEDULERS:
+        raise ValueError(f"scheduler={scheduler!r} is unknown; use one of {list(_SCHEDULERS)}.")
+    if output_path is not None:
+        check_output_dir(output_path, overwrite_output_path)
+    examples = list(train_dataloader.dataset)
+    num_labels = cross_encoder.num_labels
+    labels = [ex.label for ex in examples]
+    check_labels(labels, len(examples), num_labels)
+    task = "sts" if num_labels == 1 else "classification"
+    data = Dataset.from_dict(
+        {"sentence1": [e.texts[0] for e in examples], "sentence2": [e.texts[1] for e in examples], "label": labels}
+    )
+    train = tokenize_pairs(data, cross_encoder.tokenizer, max_length=cross_encoder.max_length)
+    with tempfile.TemporaryDirectory() as tmp:
+        args = TrainingArguments(
+            output_dir=tmp,
+            num_train_epochs=epochs,
+            per_device_train_batch_size=train_dataloader.batch_size,
+            learning_rate=(optimizer_params or {}).get("lr", 2e-5),
+            weight_decay=weight_decay,
+            warmup_steps=warmup_steps,
+            lr_scheduler_type=_SCHEDULERS[scheduler.lower()],
+            max_grad_norm=max_grad_norm,
+            bf16=use_amp and torch.cuda.is_available() and torch.cuda.is_bf16_supported(),
+            save_strategy="no",
+            report_to="none",
+            disable_tqdm=not show_progress_bar,
+            use_cpu=cross_encoder.device.type == "cpu",
+        )
+        callbacks = []
+        if evaluator is not None:
+            callbacks.append(
+                _EvaluatorCallback(cross_encoder, evaluator, evaluation_steps, output_path, save_best_model, callback)
+            )
+        trainer = CrossEncoderTrainer(
+            model=cross_encoder.model,
+            args=args,
+            train_dataset=train,
+            data_collator=pair_collator(cross_encoder.tokenizer),
+            task=task,
+            loss=_LOSSES[type(loss_fct)] if loss_fct is not None else None,
+            callbacks=callbacks,
+        )
+        trainer.train()
+    if output_path is not None and (evaluator is None or not save_best_model):
+        cross_encoder.save_pretrained(output_path, overwrite=True)

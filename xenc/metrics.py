@@ -1,0 +1,145 @@
+"""STS, NLI and ranking metrics as pure functions on numpy arrays, plus offline `evaluate` modules.
+
+`evaluate.load("spearmanr")` fetches a script from the Hub; the `evaluate.Metric` classes here run offline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+
+import datasets
+import evaluate
+import numpy as np
+import pandas as pd
+from scipy.stats import pearsonr, spearmanr
+from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
+from transformers import EvalPrediction
+
+from .data.mirror import ID2LABEL
+
+# task -> metric Trainer selects the best checkpoint by (Trainer prefixes "eval_")
+BEST_METRIC = {"sts": "spearman", "nli": "accuracy", "classification": "accuracy"}
+
+
+def sts_metrics(predictions: np.ndarray, labels: np.ndarray) -> dict[str, float]:
+    """Pearson and Spearman correlation between predicted and gold scores.
+
+    Example:
+        >>> sts_metrics(np.array([0.1, 0.4, 0.9]), np.array([0.0, 0.5, 1.0]))["spearman"]
+        1.0
+    """
+    predictions, labels = np.asarray(predictions, dtype=float).ravel(), np.asarray(labels, dtype=float).ravel()
+    return {"pearson": float(pearsonr(predictions, labels)[0]), "spearman": float(spearmanr(predictions, labels)[0])}
+
+
+def nli_metrics(predictions: np.ndarray, labels: np.ndarray, label_names: Mapping[int, str] = ID2LABEL) -> dict:
+    """Accuracy, macro-F1 and per-class F1; `predictions` are class ids or (n, num_classes) logits.
+
+    Example:
+        >>> nli_metrics(np.array([0, 1, 1]), np.array([0, 1, 2]))["accuracy"]
+        0.6666666666666666
+    """
+    predictions = np.asarray(predictions)
+    preds = predictions.argmax(-1) if predictions.ndim == 2 else predictions
+    ids = sorted(label_names)
+    per_class = f1_score(labels, preds, labels=ids, average=None, zero_division=0)
+    return {
+        "accuracy": float(accuracy_score(labels, preds)),
+        "macro_f1": float(f1_score(labels, preds, labels=ids, average="macro", zero_division=0)),
+        **{f"f1_{label_names[i]}": float(f) for i, f in zip(ids, per_class)},
+    }
+
+
+def confusion_table(predictions: np.ndarray, labels: np.ndarray, label_names: Mapping[int, str] = ID2LABEL):
+    """Confusion matrix as a DataFrame: rows are gold labels, columns predicted labels."""
+    predictions = np.asarray(predictions)
+    preds = predictions.argmax(-1) if predictions.ndim == 2 else predictions
+    ids = sorted(label_names)
+    names = [label_names[i] for i in ids]
+    matrix = confusion_matrix(labels, preds, labels=ids)
+    return pd.DataFrame(matrix, index=pd.Index(names, name="gold"), columns=pd.Index(names, name="predicted"))
+
+
+def ranking_metrics(
+    run: Mapping[str, Mapping[str, float]],
+    qrels: Mapping[str, Mapping[str, int]],
+    k: int = 10,
+    recall_at: Sequence[int] = (100,),
+) -> dict[str, float]:
+    """MRR@k, NDCG@k (linear gains, as BEIR/pytrec_eval), MAP and Recall@n, averaged over the judged queries.
+
+    Args:
+        run: query id -> {doc id: score}; higher scores rank first.
+        qrels: query id -> {doc id: relevance}; relevance > 0 counts as relevant. Queries missing from `run` score 0.
+        k: cut-off for MRR and NDCG.
+        recall_at: cut-offs for recall.
+
+    Example:
+        >>> ranking_metrics({"q": {"a": 2.0, "b": 1.0}}, {"q": {"b": 1}})["mrr@10"]
+        0.5
+    """
+    rows = []
+    for qid, judged in qrels.items():
+        relevant = {d: r for d, r in judged.items() if r > 0}
+        if not relevant:
+            continue
+        ranked = sorted(run.get(qid, {}).items(), key=lambda kv: -kv[1])
+        ranked_ids = [d for d, _ in ranked]
+        rows.append(_query_metrics(ranked_ids, relevant, k, recall_at))
+    return {key: float(np.mean([r[key] for r in rows])) for key in rows[0]} if rows else {}
+
+
+def _query_metrics(ranked: list[str], relevant: Mapping[str, int], k: int, recall_at: Sequence[int]) -> dict:
+    hits = [d in relevant for d in ranked]
+    first = next((i for i, h in enumerate(hits[:k]) if h), None)
+    dcg = sum(relevant.get(d, 0) / np.log2(i + 2) for i, d in enumerate(ranked[:k]))
+    ideal = sum(r / np.log2(i + 2) for i, r in enumerate(sorted(relevant.values(), reverse=True)[:k]))
+    precisions = [sum(hits[: i + 1]) / (i + 1) for i, h in enumerate(hits) if h]
+    out = {f"mrr@{k}": 0.0 if first is None else 1.0 / (first + 1), f"ndcg@{k}": dcg / ideal}
+    out["map"] = sum(precisions) / len(relevant)
+    for n in recall_at:
+        out[f"recall@{n}"] = sum(hits[:n]) / len(relevant)
+    return out
+
+
+def metrics_for_task(task: str) -> Callable[[EvalPrediction], dict[str, float]]:
+    """A `compute_metrics` for `Trainer`: STS scores go through a sigmoid (as `predict` does), NLI through argmax."""
+    if task == "sts":
+        return lambda p: sts_metrics(1 / (1 + np.exp(-np.asarray(p.predictions, dtype=float))), p.label_ids)
+    if task in ("nli", "classification"):
+        return lambda p: nli_metrics(p.predictions, p.label_ids, _names_for(p.predictions, task))
+    raise ValueError(f"Unknown task {task!r}; use 'sts', 'nli' or 'classification'.")
+
+
+def _names_for(predictions: np.ndarray, task: str) -> dict[int, str]:
+    return ID2LABEL if task == "nli" else {i: str(i) for i in range(np.asarray(predictions).shape[-1])}
+
+
+class STSCorrelation(evaluate.Metric):
+    """Offline `evaluate` module: `STSCorrelation().compute(predictions=..., references=...)`."""
+
+    def _info(self) -> evaluate.MetricInfo:
+        return evaluate.MetricInfo(
+            description="Pearson and Spearman correlation (xenc, offline).",
+            citation="",
+            inputs_description="predictions, references: float scores",
+            features=datasets.Features({"predictions": datasets.Value("float64"), "references": datasets.Value("float64")}),
+        )
+
+    def _compute(self, predictions, references) -> dict[str, float]:
+        return sts_metrics(np.asarray(predictions), np.asarray(references))
+
+
+class NLIAccuracyF1(evaluate.Metric):
+    """Offline `evaluate` module for class ids: accuracy, macro-F1 and per-class F1 under `LABEL2ID`."""
+
+    def _info(self) -> evaluate.MetricInfo:
+        return evaluate.MetricInfo(
+            description="Accuracy and F1 for 3-way NLI (xenc, offline).",
+            citation="",
+            inputs_description="predictions, references: class ids",
+            features=datasets.Features({"predictions": datasets.Value("int64"), "references": datasets.Value("int64")}),
+        )
+
+    def _compute(self, predictions, references) -> dict[str, float]:
+        return nli_metrics(np.asarray(predictions), np.asarray(references))

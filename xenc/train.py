@@ -1,0 +1,142 @@
+"""One launchable training entry: `main(xenc_args, training_args)`, also `python -m xenc.train` / `xenc train`.
+
+Runs unchanged in a notebook cell, as a script, and under `accelerate launch`: everything distributed comes from
+`TrainingArguments` (and accelerate's config), and files are written by the main process only.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import shutil
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import accelerate
+import datasets
+import torch
+import transformers
+from transformers import (
+    AutoModelForSequenceClassification,
+    AutoTokenizer,
+    HfArgumentParser,
+    TrainingArguments,
+    set_seed,
+)
+
+from . import __version__
+from .checks import check_output_dir
+from .config import XencArguments
+from .cross_encoder import mark_activation
+from .data import ID2LABEL, LABEL2ID, load, pair_collator, tokenize_pairs
+from .models import resolve_model
+from .trainer import CrossEncoderTrainer
+
+# Defaults for a cross-encoder run; any flag the user passes comes later on the command line and wins.
+CLI_DEFAULTS = [
+    "--output_dir", "runs/train",
+    "--num_train_epochs", "4",
+    "--per_device_train_batch_size", "16",
+    "--per_device_eval_batch_size", "64",
+    "--learning_rate", "5e-5",
+    "--warmup_steps", "0.1",
+    "--eval_strategy", "epoch",
+    "--save_strategy", "epoch",
+    "--save_total_limit", "1",
+    "--save_only_model", "true",
+    "--load_best_model_at_end", "true",
+    "--logging_steps", "50",
+    "--report_to", "none",
+    "--seed", "42",
+]  # fmt: skip
+
+
+def parse_args(argv: list[str] | None = None) -> tuple[XencArguments, TrainingArguments]:
+    """Parse `XencArguments` and `TrainingArguments` flags on top of `CLI_DEFAULTS`."""
+    parser = HfArgumentParser((XencArguments, TrainingArguments))
+    argv = sys.argv[1:] if argv is None else argv
+    return parser.parse_args_into_dataclasses(args=CLI_DEFAULTS + list(argv))
+
+
+def _select(split, n: int | None):
+    return split.select(range(min(n, len(split)))) if n else split
+
+
+def environment() -> dict:
+    """Library versions and hardware, for the provenance of results."""
+    device = torch.cuda.get_device_name(0) if torch.cuda.is_available() else f"cpu ({torch.get_num_threads()} threads)"
+    return {
+        "device": device,
+        "python": platform.python_version(),
+        **{m.__name__: m.__version__ for m in (torch, transformers, datasets, accelerate)},
+        "xenc": __version__,
+    }
+
+
+def main(cfg: XencArguments, training_args: TrainingArguments) -> dict[str, float]:
+    """Train a cross-encoder, evaluate it before and after training, save it and `results.json`.
+
+    Returns:
+        All metrics: `untrained_*` (eval split before training), `train_*`, `eval_*`, `test_*`.
+    """
+    start = time.perf_counter()
+    out = Path(training_args.output_dir)
+    if training_args.process_index == 0:
+        check_output_dir(out, cfg.overwrite_output_dir)
+    had_checkpoints = set(out.glob("checkpoint-*"))
+    set_seed(training_args.seed)
+    splits = load(cfg.dataset)
+    wanted = [s for s in (cfg.train_split, cfg.eval_split, cfg.test_split) if s]
+    missing = [s for s in wanted if s not in splits]
+    if missing:
+        raise ValueError(f"{cfg.dataset} has splits {list(splits)}; {missing} missing. Set --train_split etc.")
+    data = datasets.DatasetDict({s: _select(splits[s], cfg.max_eval_samples) for s in wanted})
+    data[cfg.train_split] = _select(splits[cfg.train_split], cfg.max_train_samples)
+    model, tokenizer = _load_model(cfg, data[cfg.train_split])
+    encoded = tokenize_pairs(
+        data, tokenizer, cfg.max_length, cfg.truncation, num_labels=model.config.num_labels, args=training_args
+    )
+    trainer = CrossEncoderTrainer(
+        model=model,
+        args=training_args,
+        train_dataset=encoded[cfg.train_split],
+        eval_dataset=encoded[cfg.eval_split],
+        processing_class=tokenizer,
+        data_collator=pair_collator(tokenizer),
+        task=cfg.task,
+        loss=cfg.loss,
+    )
+    metrics = {"train_pairs": len(encoded[cfg.train_split]), "epochs": training_args.num_train_epochs}
+    metrics.update(trainer.evaluate(metric_key_prefix="untrained"))
+    metrics.update(trainer.train().metrics)
+    metrics.update(trainer.evaluate())
+    if cfg.test_split:
+        metrics.update(trainer.evaluate(encoded[cfg.test_split], metric_key_prefix="test"))
+    mark_activation(model.config)
+    trainer.save_model()
+    if trainer.is_world_process_zero():
+        for folder in set(out.glob("checkpoint-*")) - had_checkpoints:  # this run's checkpoints; the best is saved
+            shutil.rmtree(folder)
+        metrics["wall_time_s"] = time.perf_counter() - start
+        trainer.save_metrics("all", metrics)
+        results = {"metrics": metrics, "config": asdict(cfg), "training_args": training_args.to_dict()}
+        (out / "results.json").write_text(json.dumps({**results, "environment": environment()}, indent=2))
+    return metrics
+
+
+def _load_model(cfg: XencArguments, train: datasets.Dataset):
+    path = resolve_model(cfg.model)
+    num_labels = cfg.num_labels or len(set(train["label"]))
+    kwargs = {"label2id": LABEL2ID, "id2label": ID2LABEL} if cfg.task == "nli" else {}
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    # a base whose head has another size (e.g. an STS model as the base of an NLI run) gets a fresh head
+    model = AutoModelForSequenceClassification.from_pretrained(
+        path, num_labels=num_labels, ignore_mismatched_sizes=True, **kwargs
+    )
+    return model, tokenizer
+
+
+if __name__ == "__main__":
+    main(*parse_args())

@@ -1,0 +1,78 @@
+"""`CrossEncoderTrainer`: the one place where cross-encoder training differs from plain `Trainer`."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from transformers import Trainer
+
+from .metrics import BEST_METRIC, metrics_for_task
+
+LOSSES = {"sts": ("bce", "mse"), "nli": ("ce",), "classification": ("ce",)}
+
+
+def pair_loss(loss: str):
+    """Loss `f(outputs, labels, num_items_in_batch)` for Trainer's `compute_loss_func`.
+
+    Sums over the batch and divides by `num_items_in_batch` (the pairs in the whole accumulated batch, across
+    processes) when Trainer passes it, so 8x1 and 4x2 gradient accumulation give the same update; else the mean.
+    `bce`: BCE-with-logits on 0..1 labels; `mse`: squared error of sigmoid(logit), so scores stay in 0..1 as
+    `predict` returns them; `ce`: cross-entropy over class logits.
+    """
+
+    def compute(outputs, labels: torch.Tensor, num_items_in_batch: torch.Tensor | int | None = None):
+        logits = outputs["logits"] if isinstance(outputs, dict) else outputs[0]  # (batch, num_labels)
+        if loss == "bce":
+            total = F.binary_cross_entropy_with_logits(logits.view(-1), labels.float().view(-1), reduction="sum")
+        elif loss == "mse":
+            total = F.mse_loss(torch.sigmoid(logits.view(-1)), labels.float().view(-1), reduction="sum")
+        else:
+            total = F.cross_entropy(logits, labels.long().view(-1), reduction="sum")
+        return total / (num_items_in_batch if num_items_in_batch is not None else labels.shape[0])
+
+    if loss not in ("bce", "mse", "ce"):
+        raise ValueError(f"Unknown loss {loss!r}; use 'bce' or 'mse' for 0..1 scores, 'ce' for classes.")
+    return compute
+
+
+class CrossEncoderTrainer(Trainer):
+    """`Trainer` for pair scoring: picks the loss and metrics from `task` and selects the best checkpoint by them.
+
+    Args:
+        task: `sts` (one output, 0..1 labels), `nli` (3 classes, `LABEL2ID`) or `classification` (N classes).
+        loss: `bce` (default for `sts`) or `mse`; `ce` for classes.
+        **kwargs: everything `Trainer` takes (`model`, `args`, `train_dataset`, `eval_dataset`, `data_collator`...).
+
+    Example:
+        >>> trainer = CrossEncoderTrainer(model, args, train_dataset=train, eval_dataset=dev, task="sts")
+        >>> trainer.train()  # doctest: +SKIP
+    """
+
+    def __init__(self, *args, task: str = "sts", loss: str | None = None, **kwargs):
+        if task not in LOSSES:
+            raise ValueError(f"Unknown task {task!r}; use one of {list(LOSSES)}.")
+        loss = loss or LOSSES[task][0]
+        if loss not in LOSSES[task]:
+            raise ValueError(f"loss={loss!r} does not fit task {task!r}; use one of {LOSSES[task]}.")
+        kwargs.setdefault("compute_metrics", metrics_for_task(task))
+        super().__init__(*args, compute_loss_func=pair_loss(loss), **kwargs)
+        self.task, self.loss_name = task, loss
+        self._check_heads()
+        if self.args.metric_for_best_model in (None, "loss") and self.args.load_best_model_at_end:
+            self.args.metric_for_best_model = BEST_METRIC[task]
+            self.args.greater_is_better = True
+
+    def _check_heads(self) -> None:
+        num_labels = getattr(getattr(self.model, "config", None), "num_labels", None)
+        want = 1 if self.task == "sts" else None
+        if want is not None and num_labels != want:
+            raise ValueError(
+                f"Task {self.task!r} needs a model with num_labels=1, but it has {num_labels}. "
+                "Load it with AutoModelForSequenceClassification.from_pretrained(path, num_labels=1)."
+            )
+        labels = self.train_dataset["labels"] if self.train_dataset is not None and want is None else None
+        if labels is not None and num_labels is not None and len(labels) and max(labels) >= num_labels:
+            raise ValueError(
+                f"The training data has class id {max(labels)} but the model has num_labels={num_labels}. "
+                f"Load the model with num_labels={max(labels) + 1} (and the matching label2id)."
+            )
