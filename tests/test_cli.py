@@ -17,7 +17,9 @@ FAST = ["--max_train_samples", "32", "--max_eval_samples", "32", "--num_train_ep
 @pytest.mark.parametrize("dataset, key", [("stsb", "test_spearman"), ("sick-e", "test_accuracy")])
 def test_train_writes_model_and_results_json(tiny_model_dir, tmp_path, dataset, key):
     out = tmp_path / "run"
-    metrics = main(*parse_args(["--model", str(tiny_model_dir), "--dataset", dataset, "--output_dir", str(out), *FAST]))
+    metrics = main(
+        *parse_args(["--model", str(tiny_model_dir), "--dataset", dataset, "--output_dir", str(out), *FAST])
+    )
     results = json.loads((out / "results.json").read_text())
     assert math.isfinite(results["metrics"][key]) and results["metrics"][key] == metrics[key]
     assert {"device", "torch", "transformers"} <= set(results["environment"])
@@ -43,4 +45,14 @@ def test_eval_on_a_csv_and_predict_to_a_file(tiny_model_dir, tmp_path, capsys):
     scores = pd.read_csv(out)
     assert len(scores) == 20 and scores["score"].between(0, 1).all()
     with pytest.raises(SystemExit, match="exists"):
-        cli(["predict", "--model", str(tiny_model_dir), "--input", str(FIXTURES / "sts_pairs.csv"), "--output", str(out)])
+        cli(
+            [
+                "predict",
+                "--model",
+                str(tiny_model_dir),
+                "--input",
+                str(FIXTURES / "sts_pairs.csv"),
+                "--output",
+                str(out),
+            ]
+        )

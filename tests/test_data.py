@@ -5,8 +5,7 @@ import os
 import pytest
 from datasets import ClassLabel, Dataset, DatasetDict, Features, Value
 
-from xenc.data import LABEL2ID, load
-from xenc.data import hub
+from xenc.data import LABEL2ID, hub, load
 
 
 def test_stsb_from_mirror_has_canonical_columns_and_counts():
@@ -69,7 +68,9 @@ def _pairs(n, **extra):
 
 
 def test_prepare_stsb_writes_the_mirror_layout_idempotently(tmp_path, monkeypatch):
-    source = DatasetDict({s: Dataset.from_dict(_pairs(3, score=[0.0, 2.5, 5.0])) for s in ("train", "validation", "test")})
+    source = DatasetDict(
+        {s: Dataset.from_dict(_pairs(3, score=[0.0, 2.5, 5.0])) for s in ("train", "validation", "test")}
+    )
     hub.prepare_stsb(tmp_path, source)
     first = os.stat(tmp_path / "stsb" / "dev.tsv").st_mtime_ns
     hub.prepare_stsb(tmp_path, source)  # second run keeps the files

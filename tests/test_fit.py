@@ -5,7 +5,7 @@ import pytest
 from torch.utils.data import DataLoader
 
 from tests.conftest import FIXTURES
-from xenc import CECorrelationEvaluator, CEClassificationEvaluator, CrossEncoder, InputExample
+from xenc import CEClassificationEvaluator, CECorrelationEvaluator, CrossEncoder, InputExample
 
 ROWS = pd.read_csv(FIXTURES / "sts_pairs.csv").to_dict("records")
 

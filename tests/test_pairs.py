@@ -18,7 +18,12 @@ def test_pair_is_cls_a_sep_b_sep_with_segment_ids(tiny_tokenizer):
     row = enc[0]
     assert tiny_tokenizer.decode(row["input_ids"]) == "[CLS] a man [SEP] the dog is [SEP]"
     assert row["token_type_ids"] == [0, 0, 0, 0, 1, 1, 1, 1]
-    assert row["labels"] == 0.5 and set(enc.column_names) == {"input_ids", "token_type_ids", "attention_mask", "labels"}
+    assert row["labels"] == 0.5 and set(enc.column_names) == {
+        "input_ids",
+        "token_type_ids",
+        "attention_mask",
+        "labels",
+    }
 
 
 def test_only_second_never_cuts_the_query(tiny_tokenizer):

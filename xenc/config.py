@@ -14,7 +14,9 @@ from .trainer import LOSSES
 class XencArguments:
     """Model, data and task settings of a run; pair it with `TrainingArguments` in `HfArgumentParser`."""
 
-    model: str = field(default=DEFAULT_MODEL, metadata={"help": "Base model: local path, Hub id or alias (minilm-l6)."})
+    model: str = field(
+        default=DEFAULT_MODEL, metadata={"help": "Base model: local path, Hub id or alias (minilm-l6)."}
+    )
     dataset: str = field(default="stsb", metadata={"help": f"Dataset name: {', '.join(sorted(CATALOG))}."})
     task: str | None = field(default=None, metadata={"help": "sts, nli or classification; default: the dataset's."})
     loss: str | None = field(default=None, metadata={"help": "bce (default) or mse for sts; ce for classes."})

@@ -169,7 +169,7 @@ class CrossEncoder:
     save = save_pretrained
 
     def fit(self, train_dataloader, evaluator=None, epochs: int = 1, **kwargs) -> None:
-        """Train from a DataLoader of `InputExample`s, as sentence-transformers' `CrossEncoder.fit` (see `xenc.fit`)."""
+        """Train on a DataLoader of `InputExample`s, as sentence-transformers' `CrossEncoder.fit` does."""
         from .fit import fit_cross_encoder
 
         fit_cross_encoder(self, train_dataloader, evaluator=evaluator, epochs=epochs, **kwargs)

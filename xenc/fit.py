@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import tempfile
-from pathlib import Path
 
 import torch
 from datasets import Dataset

