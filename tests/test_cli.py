@@ -2,6 +2,8 @@
 
 import json
 import math
+import subprocess
+import sys
 
 import pandas as pd
 import pytest
@@ -56,3 +58,12 @@ def test_eval_on_a_csv_and_predict_to_a_file(tiny_model_dir, tmp_path, capsys):
                 str(out),
             ]
         )
+
+
+def test_train_runs_unchanged_under_accelerate_launch(tiny_model_dir, tmp_path):
+    out = tmp_path / "launched"
+    cmd = [sys.executable, "-m", "accelerate.commands.launch", "--cpu", "--num_processes", "1", "-m", "xenc.train",
+           "--model", str(tiny_model_dir), "--output_dir", str(out), *FAST]  # fmt: skip
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert math.isfinite(json.loads((out / "results.json").read_text())["metrics"]["test_spearman"])

@@ -64,3 +64,8 @@ def test_classification_evaluator_counts_argmax_hits():
 
     ev = CEClassificationEvaluator([["a", "b"]] * 4, [0, 1, 2, 1], name="nli")
     assert ev(Fixed())["nli_accuracy"] == 0.75 and ev.primary_metric == "nli_accuracy"
+
+
+def test_evaluator_needs_one_label_per_pair():
+    with pytest.raises(ValueError, match="2 pairs but 1 labels"):
+        CECorrelationEvaluator([["a man", "a dog"], ["a cat", "a dog"]], [0.5])
