@@ -34,7 +34,7 @@ test-fast: $(STAMP)
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -m "not slow and not notebooks" $(ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check xenc tests data_scripts && $(BIN)/ruff format --check xenc tests data_scripts
+	$(BIN)/ruff check xenc tests data_scripts benchmarks notebooks && $(BIN)/ruff format --check xenc tests data_scripts benchmarks
 
 lab:
 	$(MAKE) install EXTRAS=minilm,test,notebooks

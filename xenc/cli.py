@@ -106,6 +106,26 @@ def cmd_demo(args: argparse.Namespace) -> None:
     )
 
 
+def print_summary(summary: dict[str, tuple[float, float]], n_runs: int, title: str) -> None:
+    """Print mean ± std rows of `recipes.summarize_runs`."""
+    rows = [(k, f"{m:.1f} ± {s:.1f}" if k == "wall_time_s" else f"{m:.4f} ± {s:.4f}") for k, (m, s) in summary.items()]
+    print_table(rows, f"{title} (mean ± std over {n_runs} runs)")
+
+
+def cmd_reproduce(args: argparse.Namespace) -> None:
+    from .recipes import reproduce
+
+    out = args.output_dir or f"runs/reproduce-{args.recipe}"
+    summary = reproduce(args.recipe, out, args.seeds, args.extra)
+    print_summary(summary, len(args.seeds), f"recipe {args.recipe} in {out}")
+
+
+def cmd_summarize(args: argparse.Namespace) -> None:
+    from .recipes import summarize_runs
+
+    print_summary(summarize_runs(args.runs), len(args.runs), "runs " + ", ".join(args.runs))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="xenc", description="Cross-encoders on the Hugging Face Trainer.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -126,6 +146,15 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="train on STSb, evaluate, and re-rank an example (quick by default)")
     demo.add_argument("--full", action="store_true", help="the full recipe (4 epochs on all of STSb train)")
     demo.add_argument("--output_dir", default=None)
+    rep = sub.add_parser("reproduce", help="run a named recipe over several seeds and print mean ± std")
+    rep.add_argument("recipe", help="recipe name (see xenc/recipes.py)")
+    rep.add_argument("--seeds", type=int, nargs="+", default=[42, 43, 44])
+    rep.add_argument("--output_dir", default=None, help="default: runs/reproduce-<recipe>")
+    rep.add_argument(
+        "--extra", nargs=argparse.REMAINDER, default=[], help="more train flags, e.g. --extra --bf16 true"
+    )
+    summ = sub.add_parser("summarize", help="mean ± std of the results.json of finished runs")
+    summ.add_argument("runs", nargs="+")
     return parser
 
 
@@ -134,7 +163,8 @@ def main(argv: list[str] | None = None) -> None:
     if argv and argv[0] == "train":
         return cmd_train(argv[1:])  # HfArgumentParser owns the train flags
     args = build_parser().parse_args(argv)
-    {"eval": cmd_eval, "predict": cmd_predict, "demo": cmd_demo}[args.command](args)
+    commands = {"eval": cmd_eval, "predict": cmd_predict, "demo": cmd_demo, "reproduce": cmd_reproduce}
+    {**commands, "summarize": cmd_summarize}[args.command](args)
 
 
 if __name__ == "__main__":

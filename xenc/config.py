@@ -25,6 +25,10 @@ class XencArguments:
     test_split: str | None = field(default="test", metadata={"help": "Split reported after training (or none)."})
     max_length: int = field(default=256, metadata={"help": "Longest encoded pair in tokens, special tokens included."})
     truncation: str = field(default="longest_first", metadata={"help": f"One of {TRUNCATION}."})
+    swap_pairs: bool = field(
+        default=False,
+        metadata={"help": "Also train on each pair as (b, a): for symmetric tasks like STS."},
+    )
     max_train_samples: int | None = field(default=None, metadata={"help": "Use only the first N training pairs."})
     max_eval_samples: int | None = field(default=None, metadata={"help": "Use only the first N eval/test pairs."})
     overwrite_output_dir: bool = field(

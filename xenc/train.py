@@ -94,6 +94,9 @@ def main(cfg: XencArguments, training_args: TrainingArguments) -> dict[str, floa
         raise ValueError(f"{cfg.dataset} has splits {list(splits)}; {missing} missing. Set --train_split etc.")
     data = datasets.DatasetDict({s: _select(splits[s], cfg.max_eval_samples) for s in wanted})
     data[cfg.train_split] = _select(splits[cfg.train_split], cfg.max_train_samples)
+    if cfg.swap_pairs:  # symmetric task: (a, b) and (b, a) carry the same label
+        swapped = data[cfg.train_split].rename_columns({"sentence1": "sentence2", "sentence2": "sentence1"})
+        data[cfg.train_split] = datasets.concatenate_datasets([data[cfg.train_split], swapped])
     model, tokenizer = _load_model(cfg, data[cfg.train_split])
     encoded = tokenize_pairs(
         data, tokenizer, cfg.max_length, cfg.truncation, num_labels=model.config.num_labels, args=training_args
@@ -110,7 +113,7 @@ def main(cfg: XencArguments, training_args: TrainingArguments) -> dict[str, floa
     )
     metrics = {"train_pairs": len(encoded[cfg.train_split]), "epochs": training_args.num_train_epochs}
     metrics.update(trainer.evaluate(metric_key_prefix="untrained"))
-    metrics.update(trainer.train().metrics)
+    metrics.update(trainer.train().metrics, train_steps=trainer.state.global_step)
     metrics.update(trainer.evaluate())
     if cfg.test_split:
         metrics.update(trainer.evaluate(encoded[cfg.test_split], metric_key_prefix="test"))
@@ -122,6 +125,7 @@ def main(cfg: XencArguments, training_args: TrainingArguments) -> dict[str, floa
         metrics["wall_time_s"] = time.perf_counter() - start
         trainer.save_metrics("all", metrics)
         results = {"metrics": metrics, "config": asdict(cfg), "training_args": training_args.to_dict()}
+        results["log_history"] = trainer.state.log_history  # losses and eval metrics by step: learning curves
         (out / "results.json").write_text(json.dumps({**results, "environment": environment()}, indent=2))
     return metrics
 

@@ -1,0 +1,37 @@
+"""Every notebook runs top to bottom in smoke mode (tiny model, a few steps) into a temporary folder."""
+
+import json
+import math
+from pathlib import Path
+
+import pandas as pd
+import papermill as pm
+import pytest
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+
+
+@pytest.mark.notebooks
+def test_01_sts_regression_smoke(tiny_model_dir, tmp_path):
+    out = tmp_path / "run"
+    pm.execute_notebook(
+        NOTEBOOKS / "01_sts_regression.ipynb",
+        tmp_path / "executed.ipynb",
+        parameters={
+            "model": str(tiny_model_dir),
+            "bi_encoder": str(tiny_model_dir),
+            "output_dir": str(out),
+            "reproduce_dir": str(tmp_path / "none"),
+            "smoke": True,
+        },  # fmt: skip
+        cwd=str(NOTEBOOKS),
+        kernel_name="python3",
+        progress_bar=False,
+    )
+    summary = json.loads((out / "results.json").read_text())
+    keys = ["bi_encoder_spearman", "untrained_spearman", "test_spearman", "test_pearson", "mse_test_spearman"]
+    assert all(math.isfinite(summary[k]) for k in keys), summary
+    assert summary["provenance"]["n_train"] == 16
+    table = pd.read_csv(out / "results.csv")
+    assert table["spearman"].notna().all() and (table["source"] == "this notebook").sum() == 4
+    assert (out / "figures" / "learning_curve.png").exists()

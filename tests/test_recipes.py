@@ -1,0 +1,30 @@
+"""Multi-seed summaries and the bi-encoder baseline helper."""
+
+import json
+
+import numpy as np
+import pytest
+
+from xenc.bi_encoder import BiEncoder
+from xenc.recipes import summarize_runs
+
+
+def test_summarize_runs_gives_mean_and_sample_std(tmp_path):
+    for i, value in enumerate([0.80, 0.82, 0.84]):
+        (tmp_path / f"s{i}").mkdir()
+        metrics = {"test_spearman": value, "test_pearson": 0.5, "wall_time_s": 10.0 * (i + 1)}
+        (tmp_path / f"s{i}" / "results.json").write_text(json.dumps({"metrics": metrics}))
+    summary = summarize_runs([tmp_path / f"s{i}" for i in range(3)])
+    assert summary["test_spearman"] == pytest.approx((0.82, 0.02))
+    assert summary["wall_time_s"] == pytest.approx((20.0, 10.0)) and "test_accuracy" not in summary
+
+
+def test_bi_encoder_embeddings_are_unit_vectors_in_input_order(tiny_model_dir):
+    bi = BiEncoder(str(tiny_model_dir), device="cpu")
+    texts = ["a man is playing a guitar", "a dog", "the red car is on the street with a big dog"]
+    together = bi.encode(texts, batch_size=2)
+    alone = np.stack([bi.encode([t])[0] for t in texts])
+    assert np.allclose(np.linalg.norm(together, axis=1), 1, atol=1e-5) and np.allclose(together, alone, atol=1e-5)
+    assert bi.similarity(texts[:1], texts[:1])[0] == pytest.approx(1.0, abs=1e-5)
+    with pytest.raises(ValueError, match="equal length"):
+        bi.similarity(texts, texts[:1])

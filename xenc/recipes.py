@@ -1,0 +1,43 @@
+"""Named training recipes and their multi-seed reproduction: `xenc reproduce stsb` = 3 seeds + mean ± std."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+# flags on top of xenc.train.CLI_DEFAULTS; each recipe says what it reproduces
+RECIPES: dict[str, list[str]] = {
+    # STSb regression from minilm-l6 on CPU: BCE on 0..1 scores, batch 16, 4 epochs, 10% warmup
+    "stsb": [
+        "--dataset", "stsb", "--model", "minilm-l6", "--num_train_epochs", "4", "--learning_rate", "8e-5",
+        "--per_device_train_batch_size", "16", "--warmup_steps", "0.1", "--max_length", "128",
+        "--train_sampling_strategy", "group_by_length",
+    ],
+}  # fmt: skip
+SEEDS = (42, 43, 44)
+SUMMARY_KEYS = ("test_spearman", "test_pearson", "test_accuracy", "test_macro_f1", "eval_spearman", "eval_accuracy")
+
+
+def summarize_runs(run_dirs: list[str | Path]) -> dict[str, tuple[float, float]]:
+    """Mean and standard deviation (ddof=1) over runs of each test/eval metric and the wall time."""
+    results = [json.loads((Path(d) / "results.json").read_text())["metrics"] for d in run_dirs]
+    keys = [k for k in (*SUMMARY_KEYS, "wall_time_s") if all(k in r for r in results)]
+    return {
+        k: (float(np.mean(v)), float(np.std(v, ddof=1)) if len(v) > 1 else 0.0)
+        for k in keys
+        for v in [[r[k] for r in results]]
+    }
+
+
+def reproduce(recipe: str, output_dir: str, seeds=SEEDS, extra: list[str] | None = None) -> dict:
+    """Run `recipe` once per seed into `output_dir/seed-N` and return the summary of the runs."""
+    from .train import main, parse_args
+
+    if recipe not in RECIPES:
+        raise ValueError(f"Unknown recipe {recipe!r}; known: {list(RECIPES)}.")
+    dirs = [Path(output_dir) / f"seed-{seed}" for seed in seeds]
+    for seed, folder in zip(seeds, dirs):
+        main(*parse_args([*RECIPES[recipe], "--seed", str(seed), "--output_dir", str(folder), *(extra or [])]))
+    return summarize_runs(dirs)
