@@ -29,9 +29,10 @@ def test_01_sts_regression_smoke(tiny_model_dir, tmp_path):
         progress_bar=False,
     )
     summary = json.loads((out / "results.json").read_text())
-    keys = ["bi_encoder_spearman", "untrained_spearman", "test_spearman", "test_pearson", "mse_test_spearman"]
+    keys = ["bi_encoder_spearman", "untrained_spearman", "test_spearman", "test_pearson", "mse_test_spearman",
+            "fusion_test_spearman"]  # fmt: skip
     assert all(math.isfinite(summary[k]) for k in keys), summary
     assert summary["provenance"]["n_train"] == 16
     table = pd.read_csv(out / "results.csv")
-    assert table["spearman"].notna().all() and (table["source"] == "this notebook").sum() == 4
+    assert table["spearman"].notna().all() and (table["source"] == "this notebook").sum() == 5
     assert (out / "figures" / "learning_curve.png").exists()
