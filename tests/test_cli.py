@@ -10,7 +10,7 @@ import pytest
 
 from tests.conftest import FIXTURES
 from xenc.cli import main as cli
-from xenc.train import main, parse_args
+from xenc.train import load_splits, main, parse_args
 
 FAST = ["--max_train_samples", "32", "--max_eval_samples", "32", "--num_train_epochs", "1", "--use_cpu", "true",
         "--disable_tqdm", "true", "--max_length", "64"]  # fmt: skip
@@ -67,3 +67,11 @@ def test_train_runs_unchanged_under_accelerate_launch(tiny_model_dir, tmp_path):
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert math.isfinite(json.loads((out / "results.json").read_text())["metrics"]["test_spearman"])
+
+
+def test_swap_pairs_adds_each_training_pair_reversed():
+    cfg, _ = parse_args(["--max_train_samples", "5", "--swap_pairs", "true"])
+    train = load_splits(cfg)["train"]
+    assert len(train) == 10
+    assert (train[5]["sentence1"], train[5]["sentence2"]) == (train[0]["sentence2"], train[0]["sentence1"])
+    assert train[5]["label"] == train[0]["label"]

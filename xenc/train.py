@@ -64,6 +64,21 @@ def _select(split, n: int | None):
     return split.select(range(min(n, len(split)))) if n else split
 
 
+def load_splits(cfg: XencArguments) -> datasets.DatasetDict:
+    """The train / eval / test splits of `cfg.dataset`, cut to the sample limits (train: pairs swapped if asked)."""
+    splits = load(cfg.dataset)
+    wanted = [s for s in (cfg.train_split, cfg.eval_split, cfg.test_split) if s]
+    missing = [s for s in wanted if s not in splits]
+    if missing:
+        raise ValueError(f"{cfg.dataset} has splits {list(splits)}; {missing} missing. Set --train_split etc.")
+    data = datasets.DatasetDict({s: _select(splits[s], cfg.max_eval_samples) for s in wanted})
+    data[cfg.train_split] = _select(splits[cfg.train_split], cfg.max_train_samples)
+    if cfg.swap_pairs:  # symmetric task: (a, b) and (b, a) carry the same label
+        swapped = data[cfg.train_split].rename_columns({"sentence1": "sentence2", "sentence2": "sentence1"})
+        data[cfg.train_split] = datasets.concatenate_datasets([data[cfg.train_split], swapped])
+    return data
+
+
 def environment() -> dict:
     """Library versions and hardware, for the provenance of results."""
     device = torch.cuda.get_device_name(0) if torch.cuda.is_available() else f"cpu ({torch.get_num_threads()} threads)"
@@ -87,16 +102,7 @@ def main(cfg: XencArguments, training_args: TrainingArguments) -> dict[str, floa
         check_output_dir(out, cfg.overwrite_output_dir)
     had_checkpoints = set(out.glob("checkpoint-*"))
     set_seed(training_args.seed)
-    splits = load(cfg.dataset)
-    wanted = [s for s in (cfg.train_split, cfg.eval_split, cfg.test_split) if s]
-    missing = [s for s in wanted if s not in splits]
-    if missing:
-        raise ValueError(f"{cfg.dataset} has splits {list(splits)}; {missing} missing. Set --train_split etc.")
-    data = datasets.DatasetDict({s: _select(splits[s], cfg.max_eval_samples) for s in wanted})
-    data[cfg.train_split] = _select(splits[cfg.train_split], cfg.max_train_samples)
-    if cfg.swap_pairs:  # symmetric task: (a, b) and (b, a) carry the same label
-        swapped = data[cfg.train_split].rename_columns({"sentence1": "sentence2", "sentence2": "sentence1"})
-        data[cfg.train_split] = datasets.concatenate_datasets([data[cfg.train_split], swapped])
+    data = load_splits(cfg)
     model, tokenizer = _load_model(cfg, data[cfg.train_split])
     encoded = tokenize_pairs(
         data, tokenizer, cfg.max_length, cfg.truncation, num_labels=model.config.num_labels, args=training_args
