@@ -75,3 +75,13 @@ def test_swap_pairs_adds_each_training_pair_reversed():
     assert len(train) == 10
     assert (train[5]["sentence1"], train[5]["sentence2"]) == (train[0]["sentence2"], train[0]["sentence1"])
     assert train[5]["label"] == train[0]["label"]
+
+
+def test_nli_then_sts_swaps_the_head(tiny_model_dir, tmp_path):
+    nli, sts = tmp_path / "nli", tmp_path / "sts"
+    main(*parse_args(["--model", str(tiny_model_dir), "--dataset", "sick-e", "--output_dir", str(nli), *FAST]))
+    assert json.loads((nli / "config.json").read_text())["id2label"] == {"0": "entailment", "1": "neutral",
+                                                                       "2": "contradiction"}  # fmt: skip
+    metrics = main(*parse_args(["--model", str(nli), "--dataset", "stsb", "--output_dir", str(sts), *FAST]))
+    config = json.loads((sts / "config.json").read_text())
+    assert config["id2label"] == {"0": "LABEL_0"} and math.isfinite(metrics["test_spearman"])

@@ -74,3 +74,12 @@ def test_collator_pads_to_a_multiple_of_8(tiny_tokenizer):
     batch = pair_collator(tiny_tokenizer)([enc[0], enc[1]])
     assert batch["input_ids"].shape == (2, 16)
     assert batch["attention_mask"][1].sum() == 5 and batch["labels"].tolist() == pytest.approx([0.1, 0.9])
+
+
+def test_label_names_are_mapped_and_unknown_ones_listed(tiny_tokenizer):
+    from xenc.data import LABEL2ID
+
+    enc = tokenize_pairs(_data(["a", "b"], ["c", "d"], ["Entailment", "neutral"]), tiny_tokenizer, label2id=LABEL2ID)
+    assert enc["labels"] == [0, 1]
+    with pytest.raises(ValueError, match=r"'maybe' is not a known label; known: \['entailment', 'neutral'"):
+        tokenize_pairs(_data(["a"], ["c"], ["maybe"]), tiny_tokenizer, label2id=LABEL2ID)

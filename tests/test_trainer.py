@@ -87,3 +87,8 @@ def test_sts_needs_one_label_and_classes_must_fit_the_head(tmp_path, make_traine
         make_trainer(tmp_path, tiny_nli_model, task="classification", train_dataset=four)
     with pytest.raises(ValueError, match="does not fit task"):
         make_trainer(tmp_path, tiny_model, task="sts", loss="ce", train_dataset=sts_train)
+
+
+def test_nli_with_a_one_label_model_is_refused_before_training(tmp_path, make_trainer, tiny_model, sts_train):
+    with pytest.raises(ValueError, match="needs a model with num_labels=3, but it has 1"):
+        make_trainer(tmp_path, tiny_model, task="nli", train_dataset=sts_train)

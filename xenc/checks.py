@@ -53,6 +53,22 @@ def check_labels(labels: Sequence, n_pairs: int, num_labels: int) -> None:
             )
 
 
+def encode_labels(labels: Sequence, label2id: dict[str, int]) -> list[int]:
+    """Map label names to ids with `label2id` (ids pass through); an unknown name raises naming the known ones."""
+    known = {name.lower(): i for name, i in label2id.items()}
+    out = []
+    for i, y in enumerate(labels):
+        if isinstance(y, str):
+            if y.lower() not in known:
+                raise ValueError(
+                    f"label[{i}] = {y!r} is not a known label; known: {sorted(label2id, key=label2id.get)}. "
+                    "Fix the data, or train a model whose label2id has this label."
+                )
+            y = known[y.lower()]
+        out.append(y)
+    return out
+
+
 def check_output_dir(path: str | Path, overwrite: bool) -> None:
     """Refuse to write into a folder that already holds a saved model, unless `overwrite` is set."""
     folder = Path(path)

@@ -7,6 +7,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 DEMO_QUICK = ["--num_train_epochs", "1", "--max_train_samples", "4000", "--max_length", "128"]
@@ -52,6 +53,7 @@ def cmd_train(argv: list[str]) -> None:
 
 
 def cmd_eval(args: argparse.Namespace) -> None:
+    from .checks import encode_labels
     from .cross_encoder import CrossEncoder
     from .data import load
     from .metrics import nli_metrics, sts_metrics
@@ -60,8 +62,11 @@ def cmd_eval(args: argparse.Namespace) -> None:
     model = CrossEncoder(args.model, max_length=args.max_length)
     start = time.perf_counter()
     scores = model.predict(list(zip(df["sentence1"], df["sentence2"])), batch_size=args.batch_size)
-    labels = df["label"].to_numpy()
-    metrics = sts_metrics(scores, labels) if model.num_labels == 1 else nli_metrics(scores, labels.astype(int))
+    if model.num_labels == 1:
+        metrics = sts_metrics(scores, df["label"].to_numpy(dtype=float))
+    else:
+        labels = np.array(encode_labels(list(df["label"]), model.config.label2id))
+        metrics = nli_metrics(scores, labels, model.config.id2label)
     rows = [*metrics.items(), ("pairs", len(df)), ("pairs/s", f"{len(df) / (time.perf_counter() - start):.0f}")]
     print_table(rows, f"{args.model} on {args.data or f'{args.dataset}/{args.split}'}")
 

@@ -105,8 +105,9 @@ def main(cfg: XencArguments, training_args: TrainingArguments) -> dict[str, floa
     data = load_splits(cfg)
     model, tokenizer = _load_model(cfg, data[cfg.train_split])
     encoded = tokenize_pairs(
-        data, tokenizer, cfg.max_length, cfg.truncation, num_labels=model.config.num_labels, args=training_args
-    )
+        data, tokenizer, cfg.max_length, cfg.truncation, num_labels=model.config.num_labels, args=training_args,
+        label2id=model.config.label2id,
+    )  # fmt: skip
     trainer = CrossEncoderTrainer(
         model=model,
         args=training_args,
@@ -139,7 +140,11 @@ def main(cfg: XencArguments, training_args: TrainingArguments) -> dict[str, floa
 def _load_model(cfg: XencArguments, train: datasets.Dataset):
     path = resolve_model(cfg.model)
     num_labels = cfg.num_labels or len(set(train["label"]))
-    kwargs = {"label2id": LABEL2ID, "id2label": ID2LABEL} if cfg.task == "nli" else {}
+    if cfg.task == "nli":
+        kwargs = {"label2id": LABEL2ID, "id2label": ID2LABEL}
+    else:  # a fresh mapping: the base may be a classifier with other labels (e.g. NLI before STS)
+        kwargs = {"id2label": {i: f"LABEL_{i}" for i in range(num_labels)}}
+        kwargs["label2id"] = {v: k for k, v in kwargs["id2label"].items()}
     tokenizer = AutoTokenizer.from_pretrained(path)
     # a base whose head has another size (e.g. an STS model as the base of an NLI run) gets a fresh head
     model = AutoModelForSequenceClassification.from_pretrained(

@@ -64,11 +64,11 @@ class CrossEncoderTrainer(Trainer):
 
     def _check_heads(self) -> None:
         num_labels = getattr(getattr(self.model, "config", None), "num_labels", None)
-        want = 1 if self.task == "sts" else None
+        want = {"sts": 1, "nli": 3}.get(self.task)
         if want is not None and num_labels != want:
             raise ValueError(
-                f"Task {self.task!r} needs a model with num_labels=1, but it has {num_labels}. "
-                "Load it with AutoModelForSequenceClassification.from_pretrained(path, num_labels=1)."
+                f"Task {self.task!r} needs a model with num_labels={want}, but it has {num_labels}. Load it with "
+                f"AutoModelForSequenceClassification.from_pretrained(path, num_labels={want}) before training."
             )
         labels = self.train_dataset["labels"] if self.train_dataset is not None and want is None else None
         if labels is not None and num_labels is not None and len(labels) and max(labels) >= num_labels:

@@ -8,7 +8,7 @@ import logging
 from datasets import Dataset, DatasetDict
 from transformers import DataCollatorWithPadding, PreTrainedTokenizerBase, TrainingArguments
 
-from ..checks import check_labels, check_pairs
+from ..checks import check_labels, check_pairs, encode_labels
 
 logger = logging.getLogger(__name__)
 TRUNCATION = ("longest_first", "only_second")  # symmetric pairs / (query, passage): the query is never cut
@@ -22,6 +22,7 @@ def tokenize_pairs(
     num_labels: int | None = None,
     text_columns: tuple[str, str] = ("sentence1", "sentence2"),
     args: TrainingArguments | None = None,
+    label2id: dict[str, int] | None = None,
 ) -> Dataset | DatasetDict:
     """Tokenize sentence pairs once, check texts and labels, and warn about truncated pairs.
 
@@ -33,6 +34,7 @@ def tokenize_pairs(
         num_labels: when given, labels are checked (0..1 floats for 1, class ids below it otherwise).
         text_columns: names of the two text columns.
         args: under several processes, the main process tokenizes first and the others read its cache.
+        label2id: maps string labels (e.g. "entailment") to class ids; unknown names raise an error.
 
     Returns:
         The data with `input_ids`, `token_type_ids`, `attention_mask` and `labels` only (unpadded).
@@ -47,6 +49,8 @@ def tokenize_pairs(
     missing = [c for c in text_columns if c not in first.column_names]
     if missing:
         raise ValueError(f"Columns {missing} not found (have {first.column_names}); set text_columns to the pair.")
+    if label2id is not None and "label" in first.column_names and first.features["label"].dtype == "string":
+        splits = splits.map(lambda batch: {"label": encode_labels(batch["label"], label2id)}, batched=True)
     if num_labels is not None and "label" in first.column_names:
         for split in splits.values():
             check_labels(split["label"], len(split), num_labels)
