@@ -110,3 +110,14 @@ def test_prepare_sick_snli_sts_scifact_round_trip(tmp_path, monkeypatch):
     assert load("sts16", split="test")["label"] == pytest.approx([0.2, 0.8])
     beir = load("scifact")
     assert beir["queries"]["_id"] == ["q1"] and beir["qrels"]["corpus_id"] == ["d2"] and len(beir["corpus"]) == 2
+
+
+def test_prepare_mnli_and_allnli_round_trip(tmp_path, monkeypatch):
+    def nli(n):
+        return Dataset.from_dict({"premise": ["p"] * n, "hypothesis": ["h"] * n, "label": list(range(n))})
+
+    hub.prepare_mnli(tmp_path, DatasetDict(train=nli(3), validation_matched=nli(2), validation_mismatched=nli(1)))
+    hub.prepare_allnli(tmp_path, DatasetDict(train=nli(3), dev=nli(2), test=nli(3)))
+    monkeypatch.setenv("XENC_DATA_DIR", str(tmp_path))
+    assert {k: len(v) for k, v in load("mnli").items()} == {"train": 3, "validation": 2, "test": 1}
+    assert load("allnli", split="test")["label"] == [0, 1, 2]

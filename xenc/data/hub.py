@@ -22,6 +22,8 @@ HUB_SOURCES = {
     "stsb": "mteb/stsbenchmark-sts",
     "sick": "RobZamp/sick",
     "snli": "stanfordnlp/snli",
+    "mnli": "nyu-mll/multi_nli",
+    "allnli": "sentence-transformers/all-nli (pair-class)",
     "sts12-16": "mteb/sts{yy}-sts",
     "scifact": "BeIR/scifact (+ BeIR/scifact-qrels)",
 }
@@ -73,14 +75,29 @@ def prepare_sick(out_dir: Path, source: DatasetDict | None = None, force: bool =
     write_tsv(df[columns[:5] + extra + columns[5:]], Path(out_dir) / "sick" / "SICK.txt", force)
 
 
+def _write_nli(source: DatasetDict, folder: Path, files: dict[str, str], force: bool) -> None:
+    for split, stem in files.items():
+        df = source[split].to_pandas()
+        df = df[df["label"] >= 0]  # -1: no gold label
+        df["label"] = [_NLI_NAMES[i] for i in df["label"]]
+        write_tsv(df[["premise", "hypothesis", "label"]], folder / f"{stem}.tsv", force)
+
+
 def prepare_snli(out_dir: Path, source: DatasetDict | None = None, force: bool = False) -> None:
     """SNLI -> `snli/{train,dev,test}.tsv`, string labels, no-gold pairs dropped (549367 / 9842 / 9824)."""
-    source = source or load_dataset(HUB_SOURCES["snli"])
-    for split, stem in _MIRROR_SPLITS.items():
-        df = source[split].to_pandas()
-        df = df[df["label"] >= 0]
-        df["label"] = [_NLI_NAMES[i] for i in df["label"]]
-        write_tsv(df[["premise", "hypothesis", "label"]], Path(out_dir) / "snli" / f"{stem}.tsv", force)
+    _write_nli(source or load_dataset(HUB_SOURCES["snli"]), Path(out_dir) / "snli", _MIRROR_SPLITS, force)
+
+
+def prepare_mnli(out_dir: Path, source: DatasetDict | None = None, force: bool = False) -> None:
+    """MultiNLI -> `mnli/{train,dev_matched,dev_mismatched}.tsv` (392702 / 9815 / 9832)."""
+    files = {"train": "train", "validation_matched": "dev_matched", "validation_mismatched": "dev_mismatched"}
+    _write_nli(source or load_dataset(HUB_SOURCES["mnli"]), Path(out_dir) / "mnli", files, force)
+
+
+def prepare_allnli(out_dir: Path, source: DatasetDict | None = None, force: bool = False) -> None:
+    """AllNLI (SNLI + MultiNLI) -> `allnli/{train,dev,test}.tsv` (942069 / 19657 / 19656)."""
+    source = source or load_dataset("sentence-transformers/all-nli", "pair-class")
+    _write_nli(source, Path(out_dir) / "allnli", {"train": "train", "dev": "dev", "test": "test"}, force)
 
 
 def prepare_sts12_16(out_dir: Path, sources: dict[int, DatasetDict] | None = None, force: bool = False) -> None:
@@ -127,6 +144,8 @@ PREPARERS = {
     "stsb": prepare_stsb,
     "sick": prepare_sick,
     "snli": prepare_snli,
+    "mnli": prepare_mnli,
+    "allnli": prepare_allnli,
     "sts12-16": prepare_sts12_16,
     "scifact": prepare_scifact,
 }

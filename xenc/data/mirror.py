@@ -61,11 +61,19 @@ def read_sick(root: Path, view: str) -> DatasetDict:
     return DatasetDict(out)
 
 
-def read_snli(root: Path) -> DatasetDict:
-    """SNLI `snli/{train,dev,test}.tsv` (whichever exist; the shared mirror has dev and test only)."""
+NLI_FILES = {
+    "snli": _SPLIT_FILES,
+    "allnli": _SPLIT_FILES,
+    "mnli": {"train": "train", "validation": "dev_matched", "test": "dev_mismatched"},  # MNLI's test is unlabelled
+}
+
+
+def read_nli(root: Path, name: str) -> DatasetDict:
+    """NLI TSVs `premise, hypothesis, label` (string labels): whichever split files exist (the shared mirror has
+    SNLI dev and test only). MNLI's `validation` is dev-matched and its `test` dev-mismatched."""
     out = {}
-    for split, stem in _SPLIT_FILES.items():
-        path = root / "snli" / f"{stem}.tsv"
+    for split, stem in NLI_FILES[name].items():
+        path = root / name / f"{stem}.tsv"
         if path.is_file():
             df = read_tsv(path)
             df = df[df["label"].isin(LABEL2ID)]  # drop pairs without a gold label ("-")
