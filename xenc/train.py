@@ -60,6 +60,15 @@ def parse_args(argv: list[str] | None = None) -> tuple[XencArguments, TrainingAr
     return parser.parse_args_into_dataclasses(args=CLI_DEFAULTS + list(argv))
 
 
+def train_from_dict(values: dict) -> dict[str, float]:
+    """Run `main` from one flat dict of `XencArguments` and `TrainingArguments` fields (a notebook's parameters).
+
+    Example:
+        >>> train_from_dict({"dataset": "stsb", "output_dir": "runs/x", "num_train_epochs": 1})  # doctest: +SKIP
+    """
+    return main(*HfArgumentParser((XencArguments, TrainingArguments)).parse_dict(values))
+
+
 def _select(split, n: int | None):
     return split.select(range(min(n, len(split)))) if n else split
 
