@@ -36,3 +36,25 @@ def test_01_sts_regression_smoke(tiny_model_dir, tmp_path):
     table = pd.read_csv(out / "results.csv")
     assert table["spearman"].notna().all() and (table["source"] == "this notebook").sum() == 5
     assert (out / "figures" / "learning_curve.png").exists()
+
+
+@pytest.mark.notebooks
+def test_02_nli_classification_smoke(tiny_model_dir, tmp_path):
+    out = tmp_path / "run"
+    pm.execute_notebook(
+        NOTEBOOKS / "02_nli_classification.ipynb",
+        tmp_path / "executed.ipynb",
+        parameters={"model": str(tiny_model_dir), "output_dir": str(out), "reproduce_dir": str(tmp_path / "none"),
+                    "smoke": True},  # fmt: skip
+        cwd=str(NOTEBOOKS),
+        kernel_name="python3",
+        progress_bar=False,
+    )
+    summary = json.loads((out / "results.json").read_text())
+    keys = ["test_accuracy", "test_macro_f1", "ood_accuracy", "majority_accuracy", "temperature", "ece_before",
+            "ece_after", "threshold", "sts_only_spearman", "sts_after_nli_spearman"]  # fmt: skip
+    assert all(math.isfinite(summary[k]) for k in keys), summary
+    assert summary["temperature"] > 0 and summary["provenance"]["n_train"] == 16
+    table = pd.read_csv(out / "results.csv")
+    assert table["value"].notna().all() and (table["source"] == "this notebook").sum() == 6
+    assert (out / "figures" / "reliability.png").exists()
