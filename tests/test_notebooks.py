@@ -11,6 +11,20 @@ import pytest
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 
 
+def run_notebook(name: str, tmp_path: Path, **parameters) -> Path:
+    """Execute a notebook in smoke mode into tmp_path (never over the committed file); returns its output_dir."""
+    out = tmp_path / "run"
+    pm.execute_notebook(
+        NOTEBOOKS / name,
+        tmp_path / "executed.ipynb",
+        parameters={"output_dir": str(out), "reproduce_dir": str(tmp_path / "none"), "smoke": True, **parameters},
+        cwd=str(NOTEBOOKS),
+        kernel_name="python3",
+        progress_bar=False,
+    )
+    return out
+
+
 @pytest.mark.notebooks
 def test_01_sts_regression_smoke(tiny_model_dir, tmp_path):
     out = tmp_path / "run"
@@ -40,16 +54,7 @@ def test_01_sts_regression_smoke(tiny_model_dir, tmp_path):
 
 @pytest.mark.notebooks
 def test_02_nli_classification_smoke(tiny_model_dir, tmp_path):
-    out = tmp_path / "run"
-    pm.execute_notebook(
-        NOTEBOOKS / "02_nli_classification.ipynb",
-        tmp_path / "executed.ipynb",
-        parameters={"model": str(tiny_model_dir), "output_dir": str(out), "reproduce_dir": str(tmp_path / "none"),
-                    "smoke": True},  # fmt: skip
-        cwd=str(NOTEBOOKS),
-        kernel_name="python3",
-        progress_bar=False,
-    )
+    out = run_notebook("02_nli_classification.ipynb", tmp_path, model=str(tiny_model_dir))
     summary = json.loads((out / "results.json").read_text())
     keys = ["test_accuracy", "test_macro_f1", "ood_accuracy", "majority_accuracy", "temperature", "ece_before",
             "ece_after", "threshold", "sts_only_spearman", "sts_after_nli_spearman"]  # fmt: skip

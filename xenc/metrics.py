@@ -115,35 +115,34 @@ def _names_for(predictions: np.ndarray, task: str) -> dict[int, str]:
     return ID2LABEL if task == "nli" else {i: str(i) for i in range(np.asarray(predictions).shape[-1])}
 
 
-class STSCorrelation(evaluate.Metric):
-    """Offline `evaluate` module: `STSCorrelation().compute(predictions=..., references=...)`."""
+class _ArrayMetric(evaluate.Metric):
+    """An offline `evaluate` module around one of the pure functions above."""
+
+    dtype, summary = "float64", ""
 
     def _info(self) -> evaluate.MetricInfo:
+        value = datasets.Value(self.dtype)
         return evaluate.MetricInfo(
-            description="Pearson and Spearman correlation (xenc, offline).",
+            description=f"{self.summary} (xenc, offline).",
             citation="",
-            inputs_description="predictions, references: float scores",
-            features=datasets.Features(
-                {"predictions": datasets.Value("float64"), "references": datasets.Value("float64")}
-            ),
+            inputs_description=f"predictions, references: {self.dtype} arrays",
+            features=datasets.Features({"predictions": value, "references": value}),
         )
+
+
+class STSCorrelation(_ArrayMetric):
+    """Offline `evaluate` module: `STSCorrelation().compute(predictions=..., references=...)`."""
+
+    summary = "Pearson and Spearman correlation"
 
     def _compute(self, predictions, references) -> dict[str, float]:
         return sts_metrics(np.asarray(predictions), np.asarray(references))
 
 
-class NLIAccuracyF1(evaluate.Metric):
+class NLIAccuracyF1(_ArrayMetric):
     """Offline `evaluate` module for class ids: accuracy, macro-F1 and per-class F1 under `LABEL2ID`."""
 
-    def _info(self) -> evaluate.MetricInfo:
-        return evaluate.MetricInfo(
-            description="Accuracy and F1 for 3-way NLI (xenc, offline).",
-            citation="",
-            inputs_description="predictions, references: class ids",
-            features=datasets.Features(
-                {"predictions": datasets.Value("int64"), "references": datasets.Value("int64")}
-            ),
-        )
+    dtype, summary = "int64", "Accuracy and F1 for 3-way NLI"
 
     def _compute(self, predictions, references) -> dict[str, float]:
         return nli_metrics(np.asarray(predictions), np.asarray(references))
