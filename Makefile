@@ -49,3 +49,27 @@ run-notebook:
 
 clean-notebooks:
 	$(BIN)/nbstripout --keep-output --extra-keys "metadata.papermill cell.metadata.papermill" notebooks/*.ipynb
+	$(BIN)/python -c "$$COALESCE_STREAMS" notebooks/*.ipynb
+
+# Merge consecutive stream outputs and keep what a terminal shows after carriage returns (progress bars), as
+# Jupyter renders them; the outputs stay the run's own.
+define COALESCE_STREAMS
+import re, sys, nbformat
+for path in sys.argv[1:]:
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        merged = []
+        for out in cell.get("outputs", []):
+            last = merged[-1] if merged else None
+            if out.output_type == "stream" and last and last.output_type == "stream" and last.name == out.name:
+                last.text += out.text
+            else:
+                merged.append(out)
+        for out in merged:
+            if out.output_type == "stream":
+                out.text = re.sub(r"[^\n]*\r(?=[^\n])", "", out.text)
+        if cell.cell_type == "code":
+            cell.outputs = merged
+    nbformat.write(nb, path)
+endef
+export COALESCE_STREAMS
