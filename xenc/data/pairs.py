@@ -58,9 +58,11 @@ def tokenize_pairs(
     def encode(batch: dict) -> dict:
         a, b = batch[text_columns[0]], batch[text_columns[1]]
         check_pairs(list(zip(a, b)), what="rows")
-        full = tokenizer(a, b, truncation=False)["input_ids"]
         enc = tokenizer(a, b, truncation=truncation, max_length=max_length)
-        enc["truncated"] = [len(ids) > max_length for ids in full]
+        at_limit = [i for i, ids in enumerate(enc["input_ids"]) if len(ids) == max_length]  # only these can be cut
+        full = tokenizer([a[i] for i in at_limit], [b[i] for i in at_limit])["input_ids"] if at_limit else []
+        cut = {i for i, ids in zip(at_limit, full) if len(ids) > max_length}
+        enc["truncated"] = [i in cut for i in range(len(a))]
         return enc
 
     guard = args.main_process_first(desc="tokenize pairs") if args is not None else contextlib.nullcontext()
