@@ -72,8 +72,7 @@ def make_trainer(tiny_tokenizer):
                         disable_tqdm=True, use_cpu=True, seed=0)  # fmt: skip
         args = TrainingArguments(**{**defaults, **{k: v for k, v in kw.items() if k in arg_names}})
         rest = {k: v for k, v in kw.items() if k not in arg_names}
-        return CrossEncoderTrainer(
-            model=model, args=args, data_collator=pair_collator(tiny_tokenizer), task=task, loss=loss, **rest
-        )
+        rest.setdefault("data_collator", pair_collator(tiny_tokenizer))
+        return CrossEncoderTrainer(model=model, args=args, task=task, loss=loss, **rest)
 
     return make

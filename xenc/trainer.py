@@ -8,7 +8,7 @@ from transformers import Trainer
 
 from .metrics import BEST_METRIC, metrics_for_task
 
-LOSSES = {"sts": ("bce", "mse"), "nli": ("ce",), "classification": ("ce",)}
+LOSSES = {"sts": ("bce", "mse"), "nli": ("ce",), "classification": ("ce",), "rerank": ("bce", "listwise")}
 
 
 def pair_loss(loss: str):
@@ -17,7 +17,9 @@ def pair_loss(loss: str):
     Sums over the batch and divides by `num_items_in_batch` (the pairs in the whole accumulated batch, across
     processes) when Trainer passes it, so 8x1 and 4x2 gradient accumulation give the same update; else the mean.
     `bce`: BCE-with-logits on 0..1 labels; `mse`: squared error of sigmoid(logit), so scores stay in 0..1 as
-    `predict` returns them; `ce`: cross-entropy over class logits.
+    `predict` returns them; `ce`: cross-entropy over class logits; `listwise`: softmax cross-entropy over each
+    group's scores (logits of (groups x pairs_per_group) rows from `RerankCollator`, labels = index of the positive),
+    so `num_items_in_batch` counts groups.
     """
 
     def compute(outputs, labels: torch.Tensor, num_items_in_batch: torch.Tensor | int | None = None):
@@ -26,12 +28,18 @@ def pair_loss(loss: str):
             total = F.binary_cross_entropy_with_logits(logits.view(-1), labels.float().view(-1), reduction="sum")
         elif loss == "mse":
             total = F.mse_loss(torch.sigmoid(logits.view(-1)), labels.float().view(-1), reduction="sum")
+        elif loss == "listwise":
+            groups = logits.view(labels.shape[0], -1)  # (groups, 1 + negatives)
+            total = F.cross_entropy(groups, labels.long().view(-1), reduction="sum")
         else:
             total = F.cross_entropy(logits, labels.long().view(-1), reduction="sum")
         return total / (num_items_in_batch if num_items_in_batch is not None else labels.shape[0])
 
-    if loss not in ("bce", "mse", "ce"):
-        raise ValueError(f"Unknown loss {loss!r}; use 'bce' or 'mse' for 0..1 scores, 'ce' for classes.")
+    if loss not in ("bce", "mse", "ce", "listwise"):
+        raise ValueError(
+            f"Unknown loss {loss!r}; use 'bce' or 'mse' for 0..1 scores, 'ce' for classes, "
+            "'listwise' for rerank groups."
+        )
     return compute
 
 
@@ -39,8 +47,10 @@ class CrossEncoderTrainer(Trainer):
     """`Trainer` for pair scoring: picks the loss and metrics from `task` and selects the best checkpoint by them.
 
     Args:
-        task: `sts` (one output, 0..1 labels), `nli` (3 classes, `LABEL2ID`) or `classification` (N classes).
-        loss: `bce` (default for `sts`) or `mse`; `ce` for classes.
+        task: `sts` (one output, 0..1 labels), `nli` (3 classes, `LABEL2ID`), `classification` (N classes) or
+            `rerank` (one relevance output; no metrics here: evaluate rankings with `xenc.retrieval`).
+        loss: `bce` (default for `sts` and `rerank`) or `mse`; `ce` for classes; `listwise` for `rerank` groups
+            (`tokenize_groups` + `RerankCollator`).
         **kwargs: everything `Trainer` takes (`model`, `args`, `train_dataset`, `eval_dataset`, `data_collator`...).
 
     Example:
@@ -54,17 +64,21 @@ class CrossEncoderTrainer(Trainer):
         loss = loss or LOSSES[task][0]
         if loss not in LOSSES[task]:
             raise ValueError(f"loss={loss!r} does not fit task {task!r}; use one of {LOSSES[task]}.")
-        kwargs.setdefault("compute_metrics", metrics_for_task(task))
+        kwargs.setdefault("compute_metrics", metrics_for_task(task) if task != "rerank" else None)
         super().__init__(*args, compute_loss_func=pair_loss(loss), **kwargs)
         self.task, self.loss_name = task, loss
         self._check_heads()
-        if self.args.metric_for_best_model in (None, "loss") and self.args.load_best_model_at_end:
+        if (
+            self.args.metric_for_best_model in (None, "loss")
+            and self.args.load_best_model_at_end
+            and task in BEST_METRIC
+        ):
             self.args.metric_for_best_model = BEST_METRIC[task]
             self.args.greater_is_better = True
 
     def _check_heads(self) -> None:
         num_labels = getattr(getattr(self.model, "config", None), "num_labels", None)
-        want = {"sts": 1, "nli": 3}.get(self.task)
+        want = {"sts": 1, "nli": 3, "rerank": 1}.get(self.task)
         if want is not None and num_labels != want:
             raise ValueError(
                 f"Task {self.task!r} needs a model with num_labels={want}, but it has {num_labels}. Load it with "

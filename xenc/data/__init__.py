@@ -1,9 +1,11 @@
 """Data: named datasets (`load`), pair tokenization (`tokenize_pairs`) and batching (`pair_collator`)."""
 
+from .groups import RerankCollator, build_groups, flatten_groups, tokenize_groups
 from .loading import CATALOG, data_dir, dataset_task, load
 from .mirror import ID2LABEL, LABEL2ID
 from .pairs import pair_collator, tokenize_pairs
 
 __all__ = [
-    "CATALOG", "ID2LABEL", "LABEL2ID", "data_dir", "dataset_task", "load", "pair_collator", "tokenize_pairs"
+    "CATALOG", "ID2LABEL", "LABEL2ID", "RerankCollator", "build_groups", "data_dir", "dataset_task",
+    "flatten_groups", "load", "pair_collator", "tokenize_groups", "tokenize_pairs",
 ]  # fmt: skip
