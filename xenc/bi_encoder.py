@@ -26,7 +26,7 @@ class BiEncoder:
         self.tokenizer = AutoTokenizer.from_pretrained(path)
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
         self.model = AutoModel.from_pretrained(path).to(self.device).eval()
-        self.max_length = max_length
+        self.max_length = min(max_length, self.tokenizer.model_max_length)  # never past the position table
 
     @torch.inference_mode()
     def encode(self, texts: Sequence[str], batch_size: int = 64, show_progress_bar: bool = False) -> np.ndarray:
