@@ -1,12 +1,15 @@
 """One launchable training entry: `main(xenc_args, training_args)`, also `python -m xenc.train` / `xenc train`.
 
-Runs unchanged in a notebook cell, as a script, and under `accelerate launch`: everything distributed comes from
-`TrainingArguments` (and accelerate's config), and files are written by the main process only.
+Runs unchanged in a notebook cell, as a script, under `accelerate launch` (one or many processes, GPUs or nodes) and
+from `accelerate.notebook_launcher`: everything distributed (DDP, mixed precision, gradient accumulation) comes from
+`TrainingArguments` and accelerate's config. Evaluation gathers every process's predictions before computing
+metrics, and files are written by the main process only.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import platform
 import shutil
 import sys
@@ -22,6 +25,7 @@ from transformers import (
     AutoModelForSequenceClassification,
     AutoTokenizer,
     HfArgumentParser,
+    TrainerCallback,
     TrainingArguments,
     set_seed,
 )
@@ -50,6 +54,7 @@ CLI_DEFAULTS = [
     "--logging_steps", "50",
     "--report_to", "none",
     "--seed", "42",
+    "--ddp_find_unused_parameters", "false",  # every parameter of a cross-encoder gets a gradient: skip DDP's search
 ]  # fmt: skip
 
 
@@ -99,16 +104,36 @@ def environment() -> dict:
     }
 
 
-def main(cfg: XencArguments, training_args: TrainingArguments) -> dict[str, float]:
+def check_world(training_args: TrainingArguments) -> None:
+    """Refuse a multi-process launch that `TrainingArguments` would run as N unsynchronised copies."""
+    launched = int(os.environ.get("WORLD_SIZE", "1"))
+    if launched > 1 and training_args.world_size != launched:
+        raise RuntimeError(
+            f"Launched with WORLD_SIZE={launched}, but TrainingArguments sees {training_args.world_size} process(es): "
+            "each would train alone on all the data. On a machine without GPUs pass use_cpu=True "
+            "(CLI: --use_cpu true), so the processes join one gloo group."
+        )
+
+
+def main(
+    cfg: XencArguments, training_args: TrainingArguments, callbacks: list[TrainerCallback] | None = None
+) -> dict[str, float]:
     """Train a cross-encoder, evaluate it before and after training, save it and `results.json`.
 
+    Every process runs this function; under DDP each trains on its shard of every batch, and only the main process
+    writes files.
+
+    Args:
+        callbacks: extra `TrainerCallback`s (e.g. to record per-process state in tests).
+
     Returns:
-        All metrics: `untrained_*` (eval split before training), `train_*`, `eval_*`, `test_*`.
+        All metrics: `untrained_*` (eval split before training), `train_*`, `eval_*`, `test_*`, `num_processes`,
+        `effective_batch_size`; `wall_time_s` on the main process.
     """
     start = time.perf_counter()
     out = Path(training_args.output_dir)
-    if training_args.process_index == 0:
-        check_output_dir(out, cfg.overwrite_output_dir)
+    check_world(training_args)
+    check_output_dir(out, cfg.overwrite_output_dir)  # on every process, so a refusal stops them all
     had_checkpoints = set(out.glob("checkpoint-*"))
     set_seed(training_args.seed)
     data = load_splits(cfg)
@@ -117,6 +142,10 @@ def main(cfg: XencArguments, training_args: TrainingArguments) -> dict[str, floa
         data, tokenizer, cfg.max_length, cfg.truncation, num_labels=model.config.num_labels, args=training_args,
         label2id=model.config.label2id,
     )  # fmt: skip
+    # The untrained baseline is measured by train() itself (eval_on_start), after it has wrapped the model for DDP /
+    # FSDP / DeepSpeed. Calling evaluate() first (transformers 5.24, accelerate 1.15) marks the model as prepared for
+    # evaluation only, and train() then skips DDP: each process would train alone on its shard, unsynchronised.
+    training_args.eval_on_start = True
     trainer = CrossEncoderTrainer(
         model=model,
         args=training_args,
@@ -126,10 +155,13 @@ def main(cfg: XencArguments, training_args: TrainingArguments) -> dict[str, floa
         data_collator=pair_collator(tokenizer),
         task=cfg.task,
         loss=cfg.loss,
+        callbacks=callbacks,
     )
     metrics = {"train_pairs": len(encoded[cfg.train_split]), "epochs": training_args.num_train_epochs}
-    metrics.update(trainer.evaluate(metric_key_prefix="untrained"))
-    metrics.update(trainer.train().metrics, train_steps=trainer.state.global_step)
+    metrics.update(num_processes=training_args.world_size, effective_batch_size=effective_batch_size(training_args))
+    result = trainer.train()
+    metrics.update(untrained_metrics(trainer.state.log_history))
+    metrics.update(result.metrics, train_steps=trainer.state.global_step)
     metrics.update(trainer.evaluate())
     if cfg.test_split:
         metrics.update(trainer.evaluate(encoded[cfg.test_split], metric_key_prefix="test"))
@@ -144,6 +176,20 @@ def main(cfg: XencArguments, training_args: TrainingArguments) -> dict[str, floa
         results["log_history"] = trainer.state.log_history  # losses and eval metrics by step: learning curves
         (out / "results.json").write_text(json.dumps({**results, "environment": environment()}, indent=2))
     return metrics
+
+
+def untrained_metrics(log_history: list[dict]) -> dict[str, float]:
+    """The evaluation logged at step 0 (`eval_on_start`), renamed `untrained_*`."""
+    first = next(h for h in log_history if h.get("step") == 0 and "eval_loss" in h)
+    return {"untrained_" + k.removeprefix("eval_"): v for k, v in first.items() if k.startswith("eval_")}
+
+
+def effective_batch_size(training_args: TrainingArguments) -> int:
+    """Pairs per optimizer step: per-device batch x gradient accumulation x processes."""
+    return (
+        training_args.per_device_train_batch_size * training_args.gradient_accumulation_steps
+        * training_args.world_size
+    )  # fmt: skip
 
 
 def _load_model(cfg: XencArguments, train: datasets.Dataset):
