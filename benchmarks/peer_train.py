@@ -35,6 +35,23 @@ def evaluate(model: CrossEncoder, split, task: str) -> dict[str, float]:
     return sts_metrics(scores, split["label"]) if task == "sts" else nli_metrics(scores, split["label"])
 
 
+def train_peer(task: str, epochs: float, seed: int, max_samples: int | None = None) -> tuple[CrossEncoder, dict]:
+    """The peer's recipe for `task` on minilm-l6: the trained model and Trainer's metrics plus `train_time_s`."""
+    dataset, num_labels, loss_cls, lr = TASKS[task]
+    model = CrossEncoder(resolve_model("minilm-l6"), num_labels=num_labels)
+    with tempfile.TemporaryDirectory() as tmp:
+        train_args = CrossEncoderTrainingArguments(
+            output_dir=tmp, num_train_epochs=epochs, per_device_train_batch_size=16, learning_rate=lr,
+            warmup_steps=0.1, seed=seed, save_strategy="no", eval_strategy="no", report_to="none",
+        )  # fmt: skip
+        train = load(dataset)["train"]
+        train = train.select(range(min(max_samples, len(train)))) if max_samples else train
+        trainer = CrossEncoderTrainer(model=model, args=train_args, train_dataset=train, loss=loss_cls(model))
+        start = time.perf_counter()
+        metrics = trainer.train().metrics
+    return model, {**metrics, "train_time_s": time.perf_counter() - start}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--task", choices=TASKS, default="sts")
@@ -42,18 +59,10 @@ def main() -> None:
     parser.add_argument("--epochs", type=float, default=4)
     parser.add_argument("--out", default=None, help="default: benchmarks/results/peer_<dataset>.json")
     args = parser.parse_args()
-    dataset, num_labels, loss_cls, lr = TASKS[args.task]
+    dataset, _, loss_cls, lr = TASKS[args.task]
     data = load(dataset)
-    model = CrossEncoder(resolve_model("minilm-l6"), num_labels=num_labels)
-    with tempfile.TemporaryDirectory() as tmp:
-        train_args = CrossEncoderTrainingArguments(
-            output_dir=tmp, num_train_epochs=args.epochs, per_device_train_batch_size=16, learning_rate=lr,
-            warmup_steps=0.1, seed=args.seed, save_strategy="no", eval_strategy="no", report_to="none",
-        )  # fmt: skip
-        trainer = CrossEncoderTrainer(model=model, args=train_args, train_dataset=data["train"], loss=loss_cls(model))
-        start = time.perf_counter()
-        trainer.train()
-        train_time = time.perf_counter() - start
+    model, train_metrics = train_peer(args.task, args.epochs, args.seed)
+    train_time = train_metrics["train_time_s"]
     test, dev = evaluate(model, data["test"], args.task), evaluate(model, data["validation"], args.task)
     result = {
         "recipe": f"sentence-transformers CrossEncoderTrainer, {loss_cls.__name__}, batch 16, lr {lr}, 10% warmup",

@@ -1,4 +1,4 @@
-"""CrossEncoder: predict (order, activation, single pair), rank, bad input, save and reload in plain transformers."""
+"""CrossEncoder: predict (order, streams, chunks, activation, single pair, precision), rank, bad input, save."""
 
 import json
 
@@ -38,6 +38,45 @@ def test_classes_give_logits_or_softmax(tmp_path, tiny_nli_model, tiny_tokenizer
     assert probs.shape == (5, 3) and np.allclose(probs.sum(1), 1, atol=1e-6)
 
 
+def test_generator_and_chunks_give_the_scores_of_a_list_in_input_order(model):
+    whole = model.predict(PAIRS, batch_size=4)
+    streamed = model.predict((p for p in PAIRS), batch_size=4, chunk_size=3)  # 3 pairs read at a time
+    chunked = model.predict(PAIRS, batch_size=2, chunk_size=5)
+    reversed_ = model.predict(PAIRS[::-1], batch_size=4, chunk_size=7)
+    assert streamed.shape == (len(PAIRS),) and np.allclose(streamed, whole, atol=1e-6)
+    assert np.allclose(chunked, whole, atol=1e-6) and np.allclose(reversed_[::-1], whole, atol=1e-6)
+    assert model.predict(iter([])).shape == (0,) and np.allclose(model.predict(np.array(PAIRS[:3])), whole[:3])
+
+
+def test_bad_pair_in_a_later_chunk_names_its_position(model):
+    with pytest.raises(ValueError, match=r"pairs\[4:\]\[1\]\[1\] is empty"):
+        model.predict(iter(PAIRS[:5] + [["a man", ""]]), chunk_size=4)
+
+
+@pytest.mark.parametrize("precision", ["bf16", "fp16"])
+def test_low_precision_scores_are_close_to_fp32(tiny_model_dir, model, precision):
+    fast = CrossEncoder(str(tiny_model_dir), device="cpu", precision=precision)
+    scores = fast.predict(PAIRS, batch_size=4)
+    assert scores.dtype == np.float32 and np.abs(scores - model.predict(PAIRS, batch_size=4)).max() < 2e-2
+    assert next(fast.model.parameters()).dtype == torch.float32  # weights stay fp32: autocast at predict only
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"precision": "int8"}, r"precision='int8' is unknown; use one of \['fp32', 'bf16', 'fp16'\]"),
+        ({"batch_size": 0}, r"batch_size=0, chunk_size=10000: both must be positive"),
+        ({"chunk_size": 0}, r"chunk_size=0: both must be positive"),
+    ],
+)
+def test_bad_settings_name_the_fix(tiny_model_dir, model, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        if "precision" in kwargs:
+            CrossEncoder(str(tiny_model_dir), device="cpu", **kwargs)
+        else:
+            model.predict(PAIRS, **kwargs)
+
+
 def test_rank_sorts_best_first_and_returns_ids(model):
     docs = [p[1] for p in PAIRS[:6]]
     hits = model.rank(PAIRS[0][0], docs, return_documents=True)
@@ -54,6 +93,8 @@ def test_rank_sorts_best_first_and_returns_ids(model):
         ([["a man", ""]], r"is empty"),
         ([["a man", 3]], r"must be str"),
         ("a man", r"list of \[text_a, text_b\] pairs"),
+        (3, r"list of \[text_a, text_b\] pairs"),
+        ((p for p in [["a man", "a dog"], "a cat"]), r"pairs\[1\] is 'a cat': expected a pair"),
     ],
 )
 def test_bad_input_names_the_problem(model, bad, message):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from itertools import islice
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +19,9 @@ from .models import DEFAULT_MODEL, resolve_model
 
 logger = logging.getLogger(__name__)
 _ACTIVATIONS = {1: "torch.nn.modules.activation.Sigmoid"}  # what sentence-transformers' loader reads
+# autocast dtype of predict; dynamic int8 quantization was measured and left out: -0.012 STSb Spearman
+PRECISIONS = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
+CHUNK_SIZE = 10_000  # pairs tokenized at once: bounds the memory of encodings for long or streamed inputs
 
 
 def mark_activation(config: PretrainedConfig) -> None:
@@ -34,6 +39,9 @@ class CrossEncoder:
         max_length: longest encoded pair; default: the tokenizer's limit, at most 512.
         device: `cpu`, `cuda`, ...; default: CUDA when available.
         trust_remote_code: passed to transformers; keep False unless you trust the model's code.
+        precision: `fp32` (default, exact), or `bf16` / `fp16`: `predict` runs under autocast. bf16 is the fast
+            path on CPUs with AMX and on GPUs; on the trained STSb MiniLM it moved test Spearman by 8e-5 and
+            scores by at most 6e-3 (README, "Performance"). Training (`fit`) and saved weights stay fp32.
 
     Example:
         >>> model = CrossEncoder("minilm-l6", num_labels=1)  # doctest: +SKIP
@@ -48,7 +56,13 @@ class CrossEncoder:
         max_length: int | None = None,
         device: str | None = None,
         trust_remote_code: bool = False,
+        precision: str = "fp32",
     ):
+        if precision not in PRECISIONS:
+            raise ValueError(
+                f"precision={precision!r} is unknown; use one of {list(PRECISIONS)} "
+                "('fp32' is exact; 'bf16' is the fast path on GPUs and on CPUs with AMX)."
+            )
         path = resolve_model(model_name_or_path)
         kwargs = {"trust_remote_code": trust_remote_code}
         if num_labels is not None:
@@ -67,6 +81,7 @@ class CrossEncoder:
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
         self.model.to(self.device)
         mark_activation(self.model.config)
+        self.precision = precision
 
     @property
     def config(self) -> PretrainedConfig:
@@ -78,27 +93,34 @@ class CrossEncoder:
 
     def predict(
         self,
-        sentences: Sequence,
+        sentences: Iterable,
         batch_size: int = 32,
         show_progress_bar: bool | None = None,
         activation_fn: Callable | None = None,
         apply_softmax: bool = False,
         convert_to_numpy: bool = True,
         truncation: str = "longest_first",
+        chunk_size: int = CHUNK_SIZE,
     ) -> np.ndarray | torch.Tensor | float:
         """Score pairs: sigmoid for one label, raw logits (or softmax with `apply_softmax`) for classes.
 
-        Pairs are processed longest first in length-sorted batches, so little compute goes to padding; the
-        output keeps the input order. A single pair `[a, b]` returns a single score.
+        `sentences` is a list of pairs or any iterable of them (a generator streams: it is read `chunk_size` pairs
+        at a time, so only one chunk's encodings are held). Within a chunk, pairs run longest first in batches
+        sorted by token count, so little compute goes to padding; the output keeps the input order. A single
+        pair `[a, b]` returns a single score.
 
         Returns:
             `(n,)` scores for one label, `(n, num_labels)` otherwise.
+
+        Example:
+            >>> model.predict(((a, b) for a, b in read_pairs("pairs.tsv")), batch_size=64)  # doctest: +SKIP
         """
-        single = len(sentences) == 2 and all(isinstance(t, str) for t in sentences)
-        pairs = check_pairs([sentences] if single else sentences)
-        if not pairs:
+        single = isinstance(sentences, Sequence) and len(sentences) == 2 and all(isinstance(t, str) for t in sentences)
+        logits = self._logits(
+            [sentences] if single else sentences, batch_size, show_progress_bar, truncation, chunk_size
+        )
+        if not len(logits):
             return np.zeros((0,) if self.num_labels == 1 else (0, self.num_labels), dtype=np.float32)
-        logits = self._logits(pairs, batch_size, show_progress_bar, truncation)
         if activation_fn is not None:
             scores = activation_fn(logits)
         elif self.num_labels == 1:
@@ -113,24 +135,46 @@ class CrossEncoder:
         return scores.numpy() if convert_to_numpy else scores
 
     @torch.inference_mode()
-    def _logits(self, pairs: list[tuple[str, str]], batch_size: int, progress: bool | None, truncation: str):
-        """Raw logits (n, num_labels) in input order, computed in length-sorted batches."""
+    def _logits(self, sentences: Iterable, batch_size: int, progress: bool | None, truncation: str, chunk_size: int):
+        """Raw logits (n, num_labels) in input order, read and scored `chunk_size` pairs at a time."""
+        if batch_size < 1 or chunk_size < 1:
+            raise ValueError(f"batch_size={batch_size}, chunk_size={chunk_size}: both must be positive integers.")
+        if isinstance(sentences, np.ndarray):
+            sentences = sentences.tolist()
+        if isinstance(sentences, (str, bytes)) or not isinstance(sentences, Iterable):
+            check_pairs(sentences)  # raises the error that names the fix
+        total = len(sentences) if isinstance(sentences, Sequence) else None  # a stream's length is unknown
+        show = progress if progress is not None else total is None or total > 10 * batch_size
+        was_training = self.model.training
+        self.model.eval()
+        out, pairs_in, stream = [], 0, iter(sentences)
+        with tqdm(total=total, desc="Scoring pairs", unit="pair", disable=not show) as bar, self._autocast():
+            while chunk := list(islice(stream, chunk_size)):
+                pairs = check_pairs(chunk, what=f"pairs[{pairs_in}:]" if pairs_in else "pairs")
+                out.append(self._score_chunk(pairs, batch_size, truncation, bar))
+                pairs_in += len(pairs)
+        self.model.train(was_training)
+        return torch.cat(out) if out else torch.zeros(0, self.num_labels)
+
+    def _score_chunk(self, pairs: list, batch_size: int, truncation: str, bar) -> torch.Tensor:
+        """Logits (len(pairs), num_labels) of one chunk, in its order, from batches sorted by token count."""
         a, b = zip(*pairs)
         enc = self.tokenizer(list(a), list(b), truncation=truncation, max_length=self.max_length)
         order = np.argsort([-len(ids) for ids in enc["input_ids"]], kind="stable")
+        multiple = 8 if self.device.type == "cuda" else None  # tensor cores like it; on CPU padding is just work
         out = torch.empty(len(pairs), self.num_labels)
-        was_training = self.model.training
-        self.model.eval()
-        show = progress if progress is not None else len(pairs) > 10 * batch_size
-        for start in tqdm(range(0, len(pairs), batch_size), desc="Scoring pairs", disable=not show):
+        for start in range(0, len(pairs), batch_size):
             idx = order[start : start + batch_size]
             batch = self.tokenizer.pad(
-                {k: [enc[k][i] for i in idx] for k in enc.keys()}, pad_to_multiple_of=8, return_tensors="pt"
+                {k: [enc[k][i] for i in idx] for k in enc.keys()}, pad_to_multiple_of=multiple, return_tensors="pt"
             )
-            logits = self.model(**batch.to(self.device)).logits
-            out[torch.as_tensor(idx)] = logits.float().cpu()
-        self.model.train(was_training)
+            out[torch.as_tensor(idx)] = self.model(**batch.to(self.device)).logits.float().cpu()
+            bar.update(len(idx))
         return out
+
+    def _autocast(self):
+        dtype = PRECISIONS[self.precision]
+        return torch.autocast(self.device.type, dtype=dtype) if dtype else contextlib.nullcontext()
 
     def rank(
         self,
