@@ -152,7 +152,7 @@ def main(
         train_dataset=encoded[cfg.train_split],
         eval_dataset=encoded[cfg.eval_split],
         processing_class=tokenizer,
-        data_collator=pair_collator(tokenizer),
+        data_collator=pair_collator(tokenizer, 8 if _pads_to_8(training_args) else None),
         task=cfg.task,
         loss=cfg.loss,
         callbacks=callbacks,
@@ -176,6 +176,11 @@ def main(
         results["log_history"] = trainer.state.log_history  # losses and eval metrics by step: learning curves
         (out / "results.json").write_text(json.dumps({**results, "environment": environment()}, indent=2))
     return metrics
+
+
+def _pads_to_8(training_args: TrainingArguments) -> bool:
+    """Round padded lengths up to a multiple of 8 where tensor cores use it (GPU, fp16 / bf16), not for fp32 on CPU."""
+    return training_args.fp16 or training_args.bf16 or not training_args.use_cpu and torch.cuda.is_available()
 
 
 def untrained_metrics(log_history: list[dict]) -> dict[str, float]:

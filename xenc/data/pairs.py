@@ -81,6 +81,7 @@ def tokenize_pairs(
     return encoded if isinstance(data, DatasetDict) else encoded["data"]
 
 
-def pair_collator(tokenizer: PreTrainedTokenizerBase) -> DataCollatorWithPadding:
-    """Dynamic padding to the longest pair in the batch, rounded up to a multiple of 8 (tensor-core friendly)."""
-    return DataCollatorWithPadding(tokenizer, pad_to_multiple_of=8)
+def pair_collator(tokenizer: PreTrainedTokenizerBase, pad_to_multiple_of: int | None = 8) -> DataCollatorWithPadding:
+    """Dynamic padding to the longest pair in the batch, rounded up to a multiple of 8 (tensor cores, fp16/bf16);
+    pass `pad_to_multiple_of=None` for fp32 on CPU, where the rounding is only extra tokens."""
+    return DataCollatorWithPadding(tokenizer, pad_to_multiple_of=pad_to_multiple_of)
