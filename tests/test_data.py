@@ -26,6 +26,16 @@ def test_nli_sets_use_the_fixed_label2id(name, sizes):
     assert set(data["test"]["label"]) == set(LABEL2ID.values())
 
 
+def test_sick_e_both_adds_reversed_train_pairs_with_the_b_to_a_label():
+    both, official = load("sick-e-both"), load("sick-e")
+    n = len(official["train"])
+    assert len(both["train"]) == 2 * n and both["test"]["label"] == official["test"]["label"]
+    first, reversed_first = official["train"][0], both["train"][n]
+    assert (reversed_first["sentence1"], reversed_first["sentence2"]) == (first["sentence2"], first["sentence1"])
+    # SICK pair 2: official NEUTRAL, "B_neutral_A"; an entailment A->B is not always one B->A
+    assert sum(a != b for a, b in zip(official["train"]["label"], both["train"]["label"][n:])) > 100
+
+
 def test_sick_relatedness_is_rescaled_from_1_5():
     labels = load("sick", split="test")["label"]
     assert min(labels) == 0.0 and max(labels) == 1.0

@@ -26,6 +26,10 @@ CATALOG: dict[str, DataSpec] = {
     "stsb": DataSpec("stsb", ("train.tsv", "dev.tsv", "test.tsv"), mirror.read_stsb, "sts"),
     "sick-r": DataSpec("sick", ("SICK.txt",), partial(mirror.read_sick, view="relatedness"), "sts"),
     "sick-e": DataSpec("sick", ("SICK.txt",), partial(mirror.read_sick, view="entailment"), "nli"),
+    # TRAIN twice: (A, B) with the official label and (B, A) with SICK's B-to-A annotation
+    "sick-e-both": DataSpec(
+        "sick", ("SICK.txt",), partial(mirror.read_sick, view="entailment", both_directions=True), "nli"
+    ),  # fmt: skip
     "snli": DataSpec("snli", ("test.tsv",), partial(mirror.read_nli, name="snli"), "nli"),
     "mnli": DataSpec("mnli", ("train.tsv", "dev_mismatched.tsv"), partial(mirror.read_nli, name="mnli"), "nli"),
     "allnli": DataSpec("allnli", ("train.tsv", "test.tsv"), partial(mirror.read_nli, name="allnli"), "nli"),

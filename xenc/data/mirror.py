@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 
 import pandas as pd
-from datasets import Dataset, DatasetDict
+from datasets import Dataset, DatasetDict, concatenate_datasets
 
 # Fixed for every NLI set in xenc (the order SNLI/MNLI use on the Hub). Training and inference must share it.
 LABEL2ID = {"entailment": 0, "neutral": 1, "contradiction": 2}
@@ -47,8 +47,15 @@ def read_stsb(root: Path) -> DatasetDict:
     )
 
 
-def read_sick(root: Path, view: str) -> DatasetDict:
-    """SICK `sick/SICK.txt`: view `relatedness` (1..5 -> 0..1) or `entailment` (3 classes, `LABEL2ID`)."""
+_SICK_BA = {"B_entails_A": "entailment", "B_neutral_A": "neutral", "B_contradicts_A": "contradiction"}
+
+
+def read_sick(root: Path, view: str, both_directions: bool = False) -> DatasetDict:
+    """SICK `sick/SICK.txt`: view `relatedness` (1..5 -> 0..1) or `entailment` (3 classes, `LABEL2ID`).
+
+    `both_directions` (entailment only) adds to TRAIN each pair reversed, (B, A), with SICK's own B-to-A
+    annotation (`entailment_BA`); TRIAL and TEST keep the official A-to-B labels.
+    """
     df = read_tsv(root / "sick" / "SICK.txt")
     out = {}
     for semeval_set, split in _SICK_SETS.items():
@@ -58,6 +65,9 @@ def read_sick(root: Path, view: str) -> DatasetDict:
         else:
             labels = part["entailment_label"].str.lower().map(LABEL2ID).astype(int)
         out[split] = _pairs(part, "sentence_A", "sentence_B", labels)
+        if both_directions and split == "train":
+            reverse = part["entailment_BA"].map(_SICK_BA).map(LABEL2ID).astype(int)
+            out[split] = concatenate_datasets([out[split], _pairs(part, "sentence_B", "sentence_A", reverse)])
     return DatasetDict(out)
 
 
