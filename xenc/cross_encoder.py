@@ -168,10 +168,7 @@ class CrossEncoder:
             batch = self.tokenizer.pad(
                 {k: [enc[k][i] for i in idx] for k in enc.keys()}, pad_to_multiple_of=multiple, return_tensors="pt"
             )
-            inputs = dict(batch.to(self.device))
-            if bool(inputs["attention_mask"].all()):  # no padding in this batch: attention runs faster without a mask
-                del inputs["attention_mask"]
-            out[torch.as_tensor(idx)] = self.model(**inputs).logits.float().cpu()
+            out[torch.as_tensor(idx)] = self.model(**batch.to(self.device)).logits.float().cpu()
             bar.update(len(idx))
         return out
 
