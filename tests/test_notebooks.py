@@ -73,7 +73,7 @@ def test_03_bi_vs_cross_reranking_smoke(tiny_model_dir, tmp_path):
     summary = json.loads((out / "results.json").read_text())
     assert summary["bi_rate"] > 0 and summary["ce_rate"] > 0 and math.isfinite(summary["all_pairs_agreement"])
     assert set(summary["reranked_ndcg@10_by_k"]) == {"2", "4"} and summary["provenance"]["test_queries"] == 8
-    assert summary["chosen"]["loss"] in ("bce", "listwise") and 0 <= summary["best_test_ndcg@10"] <= 1
+    assert summary["chosen"]["loss"] in ("bce", "listwise") and 0 <= summary["chosen_test_ndcg@10"] <= 1
     table = pd.read_csv(out / "results.csv")
     assert (table["source"] == "this notebook").sum() == 7 and table["ndcg@10"].notna().all()
     assert (out / "figures" / "cost_vs_n.png").exists() and (out / "figures" / "ndcg_latency_vs_k.png").exists()
