@@ -41,10 +41,5 @@ def predict_distributed(model: CrossEncoder, pairs: Sequence, **predict_kwargs) 
         model.model.to(state.device)  # each process on its own GPU
         model.device = state.device
     with state.split_between_processes(pairs) as shard:
-        scores = np.asarray(model.predict(shard, **predict_kwargs)) if shard else _empty(model)
+        scores = np.asarray(model.predict(shard, **predict_kwargs))  # an empty shard gives an empty (0, ...) array
     return np.concatenate(gather_object([scores]))  # one array per process, in process order
-
-
-def _empty(model: CrossEncoder) -> np.ndarray:
-    """No pairs for this process (fewer pairs than processes): an empty array of the right shape."""
-    return np.zeros((0,) if model.num_labels == 1 else (0, model.num_labels), dtype=np.float32)
