@@ -34,6 +34,10 @@ def test_train_refuses_an_output_dir_that_holds_a_model(tiny_model_dir):
         main(*parse_args(["--model", str(tiny_model_dir), "--output_dir", str(tiny_model_dir), *FAST]))
 
 
+def test_test_split_none_means_no_test():
+    assert parse_args(["--test_split", "none"])[0].test_split is None
+
+
 def test_unknown_dataset_in_args_is_named():
     with pytest.raises(ValueError, match="dataset='nope' is unknown"):
         parse_args(["--dataset", "nope"])

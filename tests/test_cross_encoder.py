@@ -58,7 +58,12 @@ def test_low_precision_scores_are_close_to_fp32(tiny_model_dir, model, precision
     fast = CrossEncoder(str(tiny_model_dir), device="cpu", precision=precision)
     scores = fast.predict(PAIRS, batch_size=4)
     assert scores.dtype == np.float32 and np.abs(scores - model.predict(PAIRS, batch_size=4)).max() < 2e-2
-    assert next(fast.model.parameters()).dtype == torch.float32  # weights stay fp32: autocast at predict only
+    assert next(fast.model.parameters()).dtype == torch.float32  # predict runs a low-precision copy
+    with torch.no_grad():  # an in-place update (as an optimizer step makes) must reach the copy
+        fast.model.classifier.bias.add_(1.0)
+    fast.precision, exact = "fp32", fast.predict(PAIRS, batch_size=4)
+    fast.precision = precision
+    assert np.abs(fast.predict(PAIRS, batch_size=4) - exact).max() < 2e-2 and np.abs(exact - scores).min() > 0.05
 
 
 @pytest.mark.parametrize(

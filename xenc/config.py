@@ -22,12 +22,21 @@ class XencArguments:
     loss: str | None = field(default=None, metadata={"help": "bce (default) or mse for sts; ce for classes."})
     train_split: str = field(default="train", metadata={"help": "Split to train on."})
     eval_split: str = field(default="validation", metadata={"help": "Split to evaluate on during training."})
-    test_split: str | None = field(default="test", metadata={"help": "Split reported after training (or none)."})
+    test_split: str | None = field(
+        default="test", metadata={"help": "Split reported after training; `none` for no test."}
+    )
     max_length: int = field(default=256, metadata={"help": "Longest encoded pair in tokens, special tokens included."})
     truncation: str = field(default="longest_first", metadata={"help": f"One of {TRUNCATION}."})
     swap_pairs: bool = field(
         default=False,
         metadata={"help": "Also train on each pair as (b, a): for symmetric tasks like STS."},
+    )
+    length_batches: bool = field(
+        default=False,
+        metadata={
+            "help": "Batches of similar length in shuffled order, re-drawn each epoch (LengthBatchedDataset; sets "
+            "train_sampling_strategy=sequential): about 2x faster than random batches at the same accuracy."
+        },
     )
     max_train_samples: int | None = field(default=None, metadata={"help": "Use only the first N training pairs."})
     max_eval_samples: int | None = field(default=None, metadata={"help": "Use only the first N eval/test pairs."})
@@ -36,6 +45,8 @@ class XencArguments:
     )
 
     def __post_init__(self) -> None:
+        if self.test_split is not None and self.test_split.lower() in ("", "none"):
+            self.test_split = None
         name = ALIASES.get(self.dataset.lower(), self.dataset.lower())
         if name not in CATALOG:
             raise ValueError(f"dataset={self.dataset!r} is unknown; use one of {sorted(CATALOG)}.")

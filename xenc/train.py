@@ -34,7 +34,7 @@ from . import __version__
 from .checks import check_output_dir
 from .config import XencArguments
 from .cross_encoder import mark_activation
-from .data import ID2LABEL, LABEL2ID, load, pair_collator, tokenize_pairs
+from .data import ID2LABEL, LABEL2ID, LengthBatchedDataset, load, pair_collator, tokenize_pairs
 from .models import resolve_model
 from .trainer import CrossEncoderTrainer
 
@@ -149,7 +149,7 @@ def main(
     trainer = CrossEncoderTrainer(
         model=model,
         args=training_args,
-        train_dataset=encoded[cfg.train_split],
+        train_dataset=_train_dataset(cfg, training_args, encoded[cfg.train_split]),
         eval_dataset=encoded[cfg.eval_split],
         processing_class=tokenizer,
         data_collator=pair_collator(tokenizer, 8 if _pads_to_8(training_args) else None),
@@ -176,6 +176,20 @@ def main(
         results["log_history"] = trainer.state.log_history  # losses and eval metrics by step: learning curves
         (out / "results.json").write_text(json.dumps({**results, "environment": environment()}, indent=2))
     return metrics
+
+
+def _train_dataset(cfg: XencArguments, training_args: TrainingArguments, train: datasets.Dataset):
+    """The training pairs, wrapped in `LengthBatchedDataset` (read in order) under `--length_batches`."""
+    if not cfg.length_batches:
+        return train
+    if training_args.train_sampling_strategy not in ("random", "sequential"):
+        raise ValueError(
+            f"--length_batches orders the batches itself; drop --train_sampling_strategy "
+            f"{training_args.train_sampling_strategy} (or drop --length_batches)."
+        )
+    training_args.train_sampling_strategy = "sequential"
+    seed = training_args.data_seed if training_args.data_seed is not None else training_args.seed
+    return LengthBatchedDataset(train, training_args.per_device_train_batch_size, seed)
 
 
 def _pads_to_8(training_args: TrainingArguments) -> bool:

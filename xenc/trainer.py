@@ -84,7 +84,8 @@ class CrossEncoderTrainer(Trainer):
                 f"Task {self.task!r} needs a model with num_labels={want}, but it has {num_labels}. Load it with "
                 f"AutoModelForSequenceClassification.from_pretrained(path, num_labels={want}) before training."
             )
-        labels = self.train_dataset["labels"] if self.train_dataset is not None and want is None else None
+        train = getattr(self.train_dataset, "dataset", self.train_dataset)  # under a LengthBatchedDataset
+        labels = train["labels"] if train is not None and want is None else None
         if labels is not None and num_labels is not None and len(labels) and max(labels) >= num_labels:
             raise ValueError(
                 f"The training data has class id {max(labels)} but the model has num_labels={num_labels}. "
