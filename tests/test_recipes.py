@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from xenc.bi_encoder import BiEncoder
-from xenc.recipes import summarize_runs
+from xenc.recipes import PRETRAIN, RECIPES, reproduce, summarize_runs
 
 
 def test_summarize_runs_gives_mean_and_sample_std(tmp_path):
@@ -17,6 +17,20 @@ def test_summarize_runs_gives_mean_and_sample_std(tmp_path):
     summary = summarize_runs([tmp_path / f"s{i}" for i in range(3)])
     assert summary["test_spearman"] == pytest.approx((0.82, 0.02))
     assert summary["wall_time_s"] == pytest.approx((20.0, 10.0)) and "test_accuracy" not in summary
+
+
+def test_a_recipe_with_a_pretrain_stage_starts_from_its_model(tiny_model_dir, tmp_path, monkeypatch):
+    tiny = ["--model", str(tiny_model_dir)]
+    monkeypatch.setitem(RECIPES, "tiny", ["--dataset", "sick-e", *tiny])
+    monkeypatch.setitem(PRETRAIN, "tiny", ["--dataset", "snli", "--train_split", "validation", "--eval_split", "test",
+                                           "--test_split", "none", *tiny])  # fmt: skip
+    fast = ["--max_train_samples", "16", "--max_eval_samples", "16", "--num_train_epochs", "1", "--use_cpu", "true",
+            "--disable_tqdm", "true", "--max_length", "64"]  # fmt: skip
+    summary = reproduce("tiny", str(tmp_path), seeds=(1,), extra=fast)
+    run = tmp_path / "seed-1"
+    assert json.loads((run / "results.json").read_text())["config"]["model"] == str(run / "pretrain")
+    assert json.loads((run / "pretrain" / "results.json").read_text())["config"]["dataset"] == "snli"
+    assert {"test_accuracy", "wall_time_s", "pretrain_wall_time_s"} <= set(summary)
 
 
 def test_bi_encoder_embeddings_are_unit_vectors_in_input_order(tiny_model_dir):

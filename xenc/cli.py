@@ -114,7 +114,10 @@ def cmd_demo(args: argparse.Namespace) -> None:
 
 def print_summary(summary: dict[str, tuple[float, float]], n_runs: int, title: str) -> None:
     """Print mean ± std rows of `recipes.summarize_runs`."""
-    rows = [(k, f"{m:.1f} ± {s:.1f}" if k == "wall_time_s" else f"{m:.4f} ± {s:.4f}") for k, (m, s) in summary.items()]
+    rows = [
+        (k, f"{m:.1f} ± {s:.1f}" if k.endswith("wall_time_s") else f"{m:.4f} ± {s:.4f}")
+        for k, (m, s) in summary.items()
+    ]
     print_table(rows, f"{title} (mean ± std over {n_runs} runs)")
 
 
