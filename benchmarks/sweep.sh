@@ -14,7 +14,9 @@ case $recipe in
     variants=([lr5e-5]="" [lr8e-5]="--learning_rate 8e-5" [ep6]="--num_train_epochs 6"
               [ep6-lr8e-5]="--num_train_epochs 6 --learning_rate 8e-5"
               [bs32-lr8e-5]="--per_device_train_batch_size 32 --learning_rate 8e-5"
-              [both-lr8e-5]="--dataset sick-e-both --learning_rate 8e-5") ;;
+              [both-lr8e-5]="--dataset sick-e-both --learning_rate 8e-5"
+              [both-lr8e-5-length-batches]="--dataset sick-e-both --learning_rate 8e-5
+                                            --train_sampling_strategy random --length_batches true") ;;
   *) echo "unknown recipe $recipe" >&2; exit 2 ;;
 esac
 base+=(--model minilm-l6 --per_device_train_batch_size 16 --warmup_steps 0.1 --max_length 128
