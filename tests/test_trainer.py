@@ -46,6 +46,17 @@ def test_cross_entropy_for_classes(tmp_path, make_trainer, tiny_nli_model, tiny_
     assert trainer.compute_loss(tiny_nli_model, dict(batch)).item() == pytest.approx(expected.item(), rel=1e-5)
 
 
+def test_label_smoothing_reaches_the_class_loss(tmp_path, make_trainer, tiny_nli_model, tiny_model, sts_train):
+    # Trainer applies label_smoothing_factor only without a loss function; CrossEncoderTrainer passes it to its own
+    trainer = make_trainer(tmp_path, tiny_nli_model, task="nli", label_smoothing_factor=0.1)
+    logits, labels = torch.tensor([[2.0, -1.0, 0.5], [0.1, 0.2, 3.0]]), torch.tensor([0, 1])
+    smoothed = F.cross_entropy(logits, labels, label_smoothing=0.1).item()
+    assert smoothed != pytest.approx(F.cross_entropy(logits, labels).item(), rel=1e-3)
+    assert trainer.compute_loss_func({"logits": logits}, labels).item() == pytest.approx(smoothed, rel=1e-6)
+    with pytest.raises(ValueError, match="label_smoothing_factor=0.1 applies to class losses"):
+        make_trainer(tmp_path / "sts", tiny_model, train_dataset=sts_train, label_smoothing_factor=0.1)
+
+
 def test_gradient_accumulation_8x1_equals_4x2(tmp_path, make_trainer, tiny_model, sts_train):
     common = dict(train_dataset=sts_train.select(range(16)), num_train_epochs=1, learning_rate=1e-2,
                   train_sampling_strategy="sequential", lr_scheduler_type="constant", weight_decay=0.0)  # fmt: skip

@@ -11,7 +11,7 @@ from .metrics import BEST_METRIC, metrics_for_task
 LOSSES = {"sts": ("bce", "mse"), "nli": ("ce",), "classification": ("ce",), "rerank": ("bce", "listwise")}
 
 
-def pair_loss(loss: str):
+def pair_loss(loss: str, label_smoothing: float = 0.0):
     """Loss `f(outputs, labels, num_items_in_batch)` for Trainer's `compute_loss_func`.
 
     Sums over the batch and divides by `num_items_in_batch` (the pairs in the whole accumulated batch, across
@@ -19,7 +19,8 @@ def pair_loss(loss: str):
     `bce`: BCE-with-logits on 0..1 labels; `mse`: squared error of sigmoid(logit), so scores stay in 0..1 as
     `predict` returns them; `ce`: cross-entropy over class logits; `listwise`: softmax cross-entropy over each
     group's scores (logits of (groups x pairs_per_group) rows from `RerankCollator`, labels = index of the positive),
-    so `num_items_in_batch` counts groups.
+    so `num_items_in_batch` counts groups. `label_smoothing` (`TrainingArguments.label_smoothing_factor`, which
+    Trainer itself skips when a loss function is given) applies to `ce` and `listwise`.
     """
 
     def compute(outputs, labels: torch.Tensor, num_items_in_batch: torch.Tensor | int | None = None):
@@ -30,15 +31,20 @@ def pair_loss(loss: str):
             total = F.mse_loss(torch.sigmoid(logits.view(-1)), labels.float().view(-1), reduction="sum")
         elif loss == "listwise":
             groups = logits.view(labels.shape[0], -1)  # (groups, 1 + negatives)
-            total = F.cross_entropy(groups, labels.long().view(-1), reduction="sum")
+            total = F.cross_entropy(groups, labels.long().view(-1), reduction="sum", label_smoothing=label_smoothing)
         else:
-            total = F.cross_entropy(logits, labels.long().view(-1), reduction="sum")
+            total = F.cross_entropy(logits, labels.long().view(-1), reduction="sum", label_smoothing=label_smoothing)
         return total / (num_items_in_batch if num_items_in_batch is not None else labels.shape[0])
 
     if loss not in ("bce", "mse", "ce", "listwise"):
         raise ValueError(
             f"Unknown loss {loss!r}; use 'bce' or 'mse' for 0..1 scores, 'ce' for classes, "
             "'listwise' for rerank groups."
+        )
+    if label_smoothing and loss in ("bce", "mse"):
+        raise ValueError(
+            f"label_smoothing_factor={label_smoothing} applies to class losses ('ce', 'listwise'), not {loss!r}: "
+            "0..1 score labels are already soft. Set --label_smoothing_factor 0."
         )
     return compute
 
@@ -66,6 +72,7 @@ class CrossEncoderTrainer(Trainer):
             raise ValueError(f"loss={loss!r} does not fit task {task!r}; use one of {LOSSES[task]}.")
         kwargs.setdefault("compute_metrics", metrics_for_task(task) if task != "rerank" else None)
         super().__init__(*args, compute_loss_func=pair_loss(loss), **kwargs)
+        self.compute_loss_func = pair_loss(loss, self.args.label_smoothing_factor)  # Trainer skips it beside a loss
         self.task, self.loss_name = task, loss
         self._check_heads()
         if (
