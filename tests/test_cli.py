@@ -89,3 +89,13 @@ def test_nli_then_sts_swaps_the_head(tiny_model_dir, tmp_path):
     metrics = main(*parse_args(["--model", str(nli), "--dataset", "stsb", "--output_dir", str(sts), *FAST]))
     config = json.loads((sts / "config.json").read_text())
     assert config["id2label"] == {"0": "LABEL_0"} and math.isfinite(metrics["test_spearman"])
+
+
+def test_bf16_training_picks_the_cpu_by_itself_without_a_gpu(monkeypatch):
+    from xenc import train
+
+    monkeypatch.setattr(train, "has_accelerator", lambda: False)
+    _, args = train.parse_args(["--bf16", "true", "--output_dir", "unused"])  # TrainingArguments refuses without use_cpu
+    assert args.bf16 and args.use_cpu
+    _, args = train.parse_args(["--use_cpu", "false", "--output_dir", "unused"])  # the user's flag still wins
+    assert not args.use_cpu

