@@ -95,7 +95,7 @@ def test_bf16_training_picks_the_cpu_by_itself_without_a_gpu(monkeypatch):
     from xenc import train
 
     monkeypatch.setattr(train, "has_accelerator", lambda: False)
-    _, args = train.parse_args(["--bf16", "true", "--output_dir", "unused"])  # TrainingArguments refuses without use_cpu
+    _, args = train.parse_args(["--bf16", "true", "--output_dir", "unused"])  # refused without use_cpu before
     assert args.bf16 and args.use_cpu
     _, args = train.parse_args(["--use_cpu", "false", "--output_dir", "unused"])  # the user's flag still wins
     assert not args.use_cpu
