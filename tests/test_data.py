@@ -1,6 +1,7 @@
 """Named datasets from the mirror, the Hub-to-mirror writers on local sources, and their error messages."""
 
 import os
+from pathlib import Path
 
 import pytest
 from datasets import ClassLabel, Dataset, DatasetDict, Features, Value
@@ -131,3 +132,14 @@ def test_prepare_mnli_and_allnli_round_trip(tmp_path, monkeypatch):
     monkeypatch.setenv("XENC_DATA_DIR", str(tmp_path))
     assert {k: len(v) for k, v in load("mnli").items()} == {"train": 3, "validation": 2, "test": 1}
     assert load("allnli", split="test")["label"] == [0, 1, 2]
+
+
+def test_prepare_trecqa_checks_the_pinned_hashes(tmp_path, monkeypatch):
+    mirror = Path(os.environ["XENC_DATA_DIR"]) / "trecqa"
+    files = {name: (mirror / name).read_bytes() for name in hub.TRECQA_SHA256}  # the pinned files themselves
+    hub.prepare_trecqa(tmp_path, files)
+    monkeypatch.setenv("XENC_DATA_DIR", str(tmp_path))
+    assert len(load("trecqa", split="test")) == 1517
+    with pytest.raises(ValueError, match="is not the pinned"):
+        hub.prepare_trecqa(tmp_path / "other", {**files, "dev.csv": files["dev.csv"][:-10]})
+    assert not (tmp_path / "other" / "trecqa" / "dev.csv").exists()

@@ -88,6 +88,19 @@ def test_two_processes_train_in_sync_and_write_results_once(deterministic_model_
     assert results["eval_spearman"] == pytest.approx(single["eval_spearman"], abs=1e-6)
 
 
+def test_rerank_metrics_gather_every_process_s_candidates(deterministic_model_dir, tmp_path):
+    # 41 candidate rows: one process gets a padded duplicate, which the gather must drop before ranking
+    flags = ["--model", str(deterministic_model_dir), "--dataset", "trecqa", "--per_device_train_batch_size", "4",
+             *FAST, "--max_train_samples", "16", "--max_eval_samples", "41", "--test_split", "none"]  # fmt: skip
+    (tmp_path / "ranks").mkdir()
+    launch_2_processes("distributed_train.py", str(tmp_path / "ranks"), *flags, "--output_dir", str(tmp_path / "two"))
+    two = json.loads((tmp_path / "two" / "results.json").read_text())["metrics"]
+    one = main(*parse_args([*flags, "--per_device_train_batch_size", "8", "--output_dir", str(tmp_path / "one")]))
+    assert two["untrained_queries"] == one["untrained_queries"] > 0
+    for key in ("untrained_map", "untrained_mrr@10", "untrained_ndcg@10"):  # the same weights: the same rankings
+        assert two[key] == pytest.approx(one[key], abs=1e-9), key
+
+
 def test_predict_distributed_matches_one_process_in_input_order(tiny_model_dir, tmp_path):
     data = pd.read_csv(FIXTURES / "sts_pairs.csv")
     pairs = [[a, b] for a, b in zip(data.sentence1, data.sentence2)][:19]  # odd: the shards are 10 and 9 pairs

@@ -18,15 +18,26 @@ class XencArguments:
         default=DEFAULT_MODEL, metadata={"help": "Base model: local path, Hub id or alias (minilm-l6)."}
     )
     dataset: str = field(default="stsb", metadata={"help": f"Dataset name: {', '.join(sorted(CATALOG))}."})
-    task: str | None = field(default=None, metadata={"help": "sts, nli or classification; default: the dataset's."})
-    loss: str | None = field(default=None, metadata={"help": "bce (default) or mse for sts; ce for classes."})
+    task: str | None = field(
+        default=None, metadata={"help": "sts, nli, classification or rerank; default: the dataset's."}
+    )
+    loss: str | None = field(
+        default=None,
+        metadata={"help": "bce (default) or mse for sts; ce for classes; bce, listwise, ranknet, lambda for rerank."},
+    )
+    num_negatives: int = field(
+        default=7, metadata={"help": "rerank with listwise / ranknet / lambda: irrelevant candidates per group."}
+    )
     train_split: str = field(default="train", metadata={"help": "Split to train on."})
     eval_split: str = field(default="validation", metadata={"help": "Split to evaluate on during training."})
     test_split: str | None = field(
         default="test", metadata={"help": "Split reported after training; `none` for no test."}
     )
     max_length: int = field(default=256, metadata={"help": "Longest encoded pair in tokens, special tokens included."})
-    truncation: str = field(default="longest_first", metadata={"help": f"One of {TRUNCATION}."})
+    truncation: str | None = field(
+        default=None,
+        metadata={"help": f"One of {TRUNCATION}; only_second for rerank (queries stay whole), else the first."},
+    )
     swap_pairs: bool = field(
         default=False,
         metadata={"help": "Also train on each pair as (b, a): for symmetric tasks like STS."},
@@ -51,18 +62,24 @@ class XencArguments:
         if name not in CATALOG:
             raise ValueError(f"dataset={self.dataset!r} is unknown; use one of {sorted(CATALOG)}.")
         if dataset_task(name) == "retrieval":
-            raise ValueError(f"{self.dataset!r} is a retrieval set; train pairs from stsb, sick-r, sick-e or snli.")
+            raise ValueError(
+                f"{self.dataset!r} is a retrieval corpus; train pairs from stsb, sick-r, sick-e, snli or trecqa "
+                "(rerank), or mine groups from it with xenc.retrieval (notebook 03)."
+            )
         self.task = self.task or dataset_task(name)
         if self.task not in LOSSES:
             raise ValueError(f"task={self.task!r} is unknown; use one of {list(LOSSES)}.")
         if self.loss is not None and self.loss not in LOSSES[self.task]:
             raise ValueError(f"loss={self.loss!r} does not fit task {self.task!r}; use one of {LOSSES[self.task]}.")
+        self.truncation = self.truncation or ("only_second" if self.task == "rerank" else "longest_first")
         if self.truncation not in TRUNCATION:
             raise ValueError(f"truncation={self.truncation!r}; use one of {TRUNCATION}.")
+        if self.num_negatives < 1:
+            raise ValueError(f"num_negatives={self.num_negatives}; a rerank group needs at least 1 negative.")
         if self.max_length < 8:
             raise ValueError(f"max_length={self.max_length} is too short for a pair; use 64 or more.")
 
     @property
     def num_labels(self) -> int | None:
-        """1 for sts, 3 for nli, None (from the data) for classification."""
-        return {"sts": 1, "nli": 3}.get(self.task)
+        """1 for sts and rerank, 3 for nli, None (from the data) for classification."""
+        return {"sts": 1, "rerank": 1, "nli": 3}.get(self.task)

@@ -18,7 +18,7 @@ from transformers import EvalPrediction
 from .data.mirror import ID2LABEL
 
 # task -> metric Trainer selects the best checkpoint by (Trainer prefixes "eval_")
-BEST_METRIC = {"sts": "spearman", "nli": "accuracy", "classification": "accuracy"}
+BEST_METRIC = {"sts": "spearman", "nli": "accuracy", "classification": "accuracy", "rerank": "map"}
 
 
 def sts_metrics(predictions: np.ndarray, labels: np.ndarray) -> dict[str, float]:
@@ -102,13 +102,47 @@ def _query_metrics(ranked: list[str], relevant: Mapping[str, int], k: int, recal
     return out
 
 
+def rerank_metrics(scores: np.ndarray, grades: np.ndarray, query_ids: np.ndarray, k: int = 10) -> dict[str, float]:
+    """MAP, MRR@k and NDCG@k (graded) of flat candidate lists, over the "clean" queries only.
+
+    Each query ranks its own candidates by score. A query counts when it has at least one relevant (grade > 0) and
+    one irrelevant candidate: with none or all relevant every order scores the same (TrecQA's "clean" setting).
+
+    Args:
+        scores: (n,) or (n, 1) model scores. grades: (n,) relevance, 0 = not relevant. query_ids: (n,) ints.
+
+    Returns:
+        `map`, `mrr@k`, `ndcg@k` and `queries` (how many counted).
+
+    Example:
+        >>> rerank_metrics(np.array([0.9, 0.1, 0.2, 0.8]), np.array([0, 1, 1, 0]), np.array([7, 7, 8, 8]))["mrr@10"]
+        0.5
+    """
+    scores, grades = np.asarray(scores, dtype=float).reshape(-1), np.asarray(grades, dtype=float).reshape(-1)
+    query_ids = np.asarray(query_ids).reshape(-1)
+    if not len(scores) == len(grades) == len(query_ids):
+        raise ValueError(f"Got {len(scores)} scores, {len(grades)} grades, {len(query_ids)} query ids; need one each.")
+    run: dict[str, dict[str, float]] = {}
+    qrels: dict[str, dict[str, int]] = {}
+    for i, (qid, score, grade) in enumerate(zip(query_ids.tolist(), scores, grades)):
+        run.setdefault(str(qid), {})[str(i)] = float(score)
+        qrels.setdefault(str(qid), {})[str(i)] = int(grade)
+    clean = {q: rels for q, rels in qrels.items() if 0 < sum(r > 0 for r in rels.values()) < len(rels)}
+    metrics = ranking_metrics(run, clean, k=k, recall_at=())
+    return {"map": metrics.get("map", 0.0), f"mrr@{k}": metrics.get(f"mrr@{k}", 0.0),
+            f"ndcg@{k}": metrics.get(f"ndcg@{k}", 0.0), "queries": float(len(clean))}  # fmt: skip
+
+
 def metrics_for_task(task: str) -> Callable[[EvalPrediction], dict[str, float]]:
-    """A `compute_metrics` for `Trainer`: STS scores go through a sigmoid (as `predict` does), NLI through argmax."""
+    """A `compute_metrics` for `Trainer`: STS scores go through a sigmoid (as `predict` does), NLI through argmax,
+    rerank scores are ranked per query (`label_ids` = (grades, query ids), see `CrossEncoderTrainer`)."""
+    if task == "rerank":
+        return lambda p: rerank_metrics(p.predictions, *p.label_ids)
     if task == "sts":
         return lambda p: sts_metrics(1 / (1 + np.exp(-np.asarray(p.predictions, dtype=float))), p.label_ids)
     if task in ("nli", "classification"):
         return lambda p: nli_metrics(p.predictions, p.label_ids, _names_for(p.predictions, task))
-    raise ValueError(f"Unknown task {task!r}; use 'sts', 'nli' or 'classification'.")
+    raise ValueError(f"Unknown task {task!r}; use 'sts', 'nli', 'classification' or 'rerank'.")
 
 
 def _names_for(predictions: np.ndarray, task: str) -> dict[int, str]:

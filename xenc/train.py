@@ -34,9 +34,19 @@ from . import __version__
 from .checks import check_output_dir
 from .config import XencArguments
 from .cross_encoder import mark_activation
-from .data import ID2LABEL, LABEL2ID, LengthBatchedDataset, load, pair_collator, tokenize_pairs
+from .data import (
+    ID2LABEL,
+    LABEL2ID,
+    LengthBatchedDataset,
+    RerankCollator,
+    groups_from_pairs,
+    load,
+    pair_collator,
+    tokenize_groups,
+    tokenize_pairs,
+)
 from .models import resolve_model
-from .trainer import CrossEncoderTrainer
+from .trainer import GROUP_LOSSES, CrossEncoderTrainer
 
 # Defaults for a cross-encoder run; any flag the user passes comes later on the command line and wins.
 CLI_DEFAULTS = [
@@ -160,10 +170,17 @@ def main(
     set_seed(training_args.seed)
     data = load_splits(cfg)
     model, tokenizer = _load_model(cfg, data[cfg.train_split])
+    num_labels = None if cfg.task == "rerank" else model.config.num_labels  # rerank labels are grades 0, 1, 2...
     encoded = tokenize_pairs(
-        data, tokenizer, cfg.max_length, cfg.truncation, num_labels=model.config.num_labels, args=training_args,
+        data, tokenizer, cfg.max_length, cfg.truncation, num_labels=num_labels, args=training_args,
         label2id=model.config.label2id,
     )  # fmt: skip
+    pad_to = 8 if _pads_to_8(training_args) else None
+    collator = pair_collator(tokenizer, pad_to)
+    if cfg.task == "rerank" and (cfg.loss or "bce") in GROUP_LOSSES:  # each positive with num_negatives of its query's
+        groups = groups_from_pairs(data[cfg.train_split], cfg.num_negatives, training_args.seed)
+        encoded[cfg.train_split] = tokenize_groups(groups, tokenizer, cfg.max_length)
+        collator = RerankCollator(tokenizer, pad_to)
     # The untrained baseline is measured by train() itself (eval_on_start), after it has wrapped the model for DDP /
     # FSDP / DeepSpeed. Calling evaluate() first (transformers 5.24, accelerate 1.15) marks the model as prepared for
     # evaluation only, and train() then skips DDP: each process would train alone on its shard, unsynchronised.
@@ -174,7 +191,7 @@ def main(
         train_dataset=_train_dataset(cfg, training_args, encoded[cfg.train_split]),
         eval_dataset=encoded[cfg.eval_split],
         processing_class=tokenizer,
-        data_collator=pair_collator(tokenizer, 8 if _pads_to_8(training_args) else None),
+        data_collator=collator,
         task=cfg.task,
         loss=cfg.loss,
         callbacks=callbacks,

@@ -8,7 +8,11 @@ from transformers import Trainer
 
 from .metrics import BEST_METRIC, metrics_for_task
 
-LOSSES = {"sts": ("bce", "mse"), "nli": ("ce",), "classification": ("ce",), "rerank": ("bce", "listwise")}
+LOSSES = {
+    "sts": ("bce", "mse"), "nli": ("ce",), "classification": ("ce",),
+    "rerank": ("bce", "listwise", "ranknet", "lambda"),
+}  # fmt: skip
+GROUP_LOSSES = ("listwise", "ranknet", "lambda")  # trained on rerank groups (`tokenize_groups` + `RerankCollator`)
 
 
 def pair_loss(loss: str, label_smoothing: float = 0.0):
@@ -19,8 +23,11 @@ def pair_loss(loss: str, label_smoothing: float = 0.0):
     `bce`: BCE-with-logits on 0..1 labels; `mse`: squared error of sigmoid(logit), so scores stay in 0..1 as
     `predict` returns them; `ce`: cross-entropy over class logits; `listwise`: softmax cross-entropy over each
     group's scores (logits of (groups x pairs_per_group) rows from `RerankCollator`, labels = index of the positive),
-    so `num_items_in_batch` counts groups. `label_smoothing` (`TrainingArguments.label_smoothing_factor`, which
-    Trainer itself skips when a loss function is given) applies to `ce` and `listwise`.
+    so `num_items_in_batch` counts groups; `ranknet`: pairwise logistic loss of the positive against each negative
+    of its group, averaged per group; `lambda`: the same pairs weighted by how much NDCG swapping them would change
+    in the current ranking (LambdaRank / LambdaLoss style: mistakes near the top cost more). `label_smoothing`
+    (`TrainingArguments.label_smoothing_factor`, which Trainer itself skips when a loss function is given) applies to
+    `ce` and `listwise`.
     """
 
     def compute(outputs, labels: torch.Tensor, num_items_in_batch: torch.Tensor | int | None = None):
@@ -32,14 +39,16 @@ def pair_loss(loss: str, label_smoothing: float = 0.0):
         elif loss == "listwise":
             groups = logits.view(labels.shape[0], -1)  # (groups, 1 + negatives)
             total = F.cross_entropy(groups, labels.long().view(-1), reduction="sum", label_smoothing=label_smoothing)
+        elif loss in ("ranknet", "lambda"):
+            total = pairwise_loss(logits.view(labels.shape[0], -1), labels.long().view(-1, 1), loss == "lambda")
         else:
             total = F.cross_entropy(logits, labels.long().view(-1), reduction="sum", label_smoothing=label_smoothing)
         return total / (num_items_in_batch if num_items_in_batch is not None else labels.shape[0])
 
-    if loss not in ("bce", "mse", "ce", "listwise"):
+    if loss not in ("bce", "mse", "ce", *GROUP_LOSSES):
         raise ValueError(
             f"Unknown loss {loss!r}; use 'bce' or 'mse' for 0..1 scores, 'ce' for classes, "
-            "'listwise' for rerank groups."
+            f"one of {GROUP_LOSSES} for rerank groups."
         )
     if label_smoothing and loss in ("bce", "mse"):
         raise ValueError(
@@ -49,14 +58,33 @@ def pair_loss(loss: str, label_smoothing: float = 0.0):
     return compute
 
 
+def pairwise_loss(groups: torch.Tensor, positive: torch.Tensor, ndcg_weighted: bool) -> torch.Tensor:
+    """Sum over groups of the mean of log(1 + exp(s_neg - s_pos)) over each group's negatives.
+
+    Args:
+        groups: (groups, pairs_per_group) scores. positive: (groups, 1) index of the positive in its group.
+        ndcg_weighted: weight each (positive, negative) pair by |1/log2(1 + rank_pos) - 1/log2(1 + rank_neg)|,
+            the NDCG change of swapping the two in the current ranking (one relevant item: ideal DCG = 1).
+    """
+    negative = torch.ones_like(groups, dtype=torch.bool).scatter(1, positive, False)  # (groups, pairs)
+    pairs = F.softplus(groups - groups.gather(1, positive)) * negative
+    if ndcg_weighted:
+        ranks = groups.detach().argsort(1, descending=True).argsort(1) + 1  # 1-based rank of each pair in its group
+        gain = 1.0 / torch.log2(1.0 + ranks.to(groups.dtype))
+        pairs = pairs * (gain.gather(1, positive) - gain).abs()
+    return (pairs.sum(1) / negative.sum(1)).sum()
+
+
 class CrossEncoderTrainer(Trainer):
     """`Trainer` for pair scoring: picks the loss and metrics from `task` and selects the best checkpoint by them.
 
     Args:
         task: `sts` (one output, 0..1 labels), `nli` (3 classes, `LABEL2ID`), `classification` (N classes) or
-            `rerank` (one relevance output; no metrics here: evaluate rankings with `xenc.retrieval`).
-        loss: `bce` (default for `sts` and `rerank`) or `mse`; `ce` for classes; `listwise` for `rerank` groups
-            (`tokenize_groups` + `RerankCollator`).
+            `rerank` (one relevance output). For `rerank`, evaluation data are flat candidate rows with `labels`
+            (grades) and `qid`: each query's candidates are ranked and MAP, MRR@10 and NDCG@10 computed
+            (`rerank_metrics`), gathered over all processes, so `load_best_model_at_end` picks by a ranking metric.
+        loss: `bce` (default for `sts` and `rerank`) or `mse`; `ce` for classes; `listwise`, `ranknet` or `lambda`
+            for `rerank` groups (`tokenize_groups` + `RerankCollator`).
         **kwargs: everything `Trainer` takes (`model`, `args`, `train_dataset`, `eval_dataset`, `data_collator`...).
 
     Example:
@@ -70,8 +98,10 @@ class CrossEncoderTrainer(Trainer):
         loss = loss or LOSSES[task][0]
         if loss not in LOSSES[task]:
             raise ValueError(f"loss={loss!r} does not fit task {task!r}; use one of {LOSSES[task]}.")
-        kwargs.setdefault("compute_metrics", metrics_for_task(task) if task != "rerank" else None)
+        kwargs.setdefault("compute_metrics", metrics_for_task(task))
         super().__init__(*args, compute_loss_func=pair_loss(loss), **kwargs)
+        if task == "rerank" and self.args.label_names is None:
+            self.label_names = ["labels", "qid"]  # eval predictions come back with their query ids, in order
         self.compute_loss_func = pair_loss(loss, self.args.label_smoothing_factor)  # Trainer skips it beside a loss
         self.task, self.loss_name = task, loss
         self._check_heads()
@@ -82,6 +112,16 @@ class CrossEncoderTrainer(Trainer):
         ):
             self.args.metric_for_best_model = BEST_METRIC[task]
             self.args.greater_is_better = True
+
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        """As `Trainer.compute_loss`; flat rerank rows (with `qid`) get pointwise BCE on relevance > 0, so a model
+        trained on groups still has an evaluation loss, and the model never sees `qid`."""
+        if "qid" not in inputs:
+            return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
+        features = {k: v for k, v in inputs.items() if k not in ("qid", "labels")}
+        outputs = model(**features)
+        loss = pair_loss("bce")(outputs, (inputs["labels"] > 0).float(), num_items_in_batch)
+        return (loss, outputs) if return_outputs else loss
 
     def _check_heads(self) -> None:
         num_labels = getattr(getattr(self.model, "config", None), "num_labels", None)

@@ -26,6 +26,16 @@ HUB_SOURCES = {
     "allnli": "sentence-transformers/all-nli (pair-class)",
     "sts12-16": "mteb/sts{yy}-sts",
     "scifact": "BeIR/scifact (+ BeIR/scifact-qrels)",
+    "trecqa": "github.com/brmson/dataset-sts data/anssel/wang (Wang et al. 2007, jacana form)",
+}
+# TrecQA is not on the Hub in its original form: the files of the public mirror, pinned by commit and SHA-256
+TRECQA_URL = (
+    "https://raw.githubusercontent.com/brmson/dataset-sts/e1d3375f5b3bc24f21aa4e46f96eb379e9fc1081/data/anssel/wang/"
+)
+TRECQA_SHA256 = {
+    "train.csv": "b3398769dee040bceb5ca4ffe49eaa9096e71c9533432031f3bddfdb3dee7a8f",
+    "dev.csv": "3c266ccaa633e929515bc8643a0615c05f64d2fb62b3a687d85ff7fabdf79a6a",
+    "test.csv": "5aaf688f8c79a0eab96c77dcc8919e82006169712a799aa97343588000769288",
 }
 _MIRROR_SPLITS = {"train": "train", "validation": "dev", "test": "test"}
 _NLI_NAMES = ["entailment", "neutral", "contradiction"]  # ClassLabel order of SNLI and SICK on the Hub
@@ -134,6 +144,24 @@ def prepare_scifact(out_dir: Path, source: dict | None = None, force: bool = Fal
         write_tsv(source["qrels"][split].to_pandas(), folder / "qrels" / f"{split}.tsv", force)
 
 
+def prepare_trecqa(out_dir: Path, source: dict[str, bytes] | None = None, force: bool = False) -> None:
+    """TrecQA -> `trecqa/{train,dev,test}.csv` (4718 / 1148 / 1517 candidate rows; 93 / 81 / 95 questions).
+
+    Downloads the files pinned in `TRECQA_URL` and refuses any whose SHA-256 differs (`source`: file name -> bytes).
+    """
+    import hashlib
+    import urllib.request
+
+    files = {
+        n: source[n] if source else urllib.request.urlopen(TRECQA_URL + n, timeout=60).read() for n in TRECQA_SHA256
+    }
+    for name, data in files.items():  # all checked before any is written
+        if hashlib.sha256(data).hexdigest() != TRECQA_SHA256[name]:
+            raise ValueError(f"trecqa/{name}: SHA-256 {hashlib.sha256(data).hexdigest()} is not the pinned one.")
+    for name, data in files.items():
+        _write(Path(out_dir) / "trecqa" / name, lambda p, data=data: p.write_bytes(data), force)
+
+
 def _dump_jsonl(rows: list[dict], fh) -> None:
     with fh:
         for row in rows:
@@ -148,4 +176,5 @@ PREPARERS = {
     "allnli": prepare_allnli,
     "sts12-16": prepare_sts12_16,
     "scifact": prepare_scifact,
+    "trecqa": prepare_trecqa,
 }

@@ -18,7 +18,7 @@ class DataSpec:
     folder: str  # mirror folder, also the key of `hub.PREPARERS`
     files: tuple[str, ...]  # what must exist under the folder
     read: Callable[[Path], DatasetDict]
-    task: str  # "sts", "nli" or "retrieval"
+    task: str  # "sts", "nli", "rerank" (query, candidate, grade, qid rows) or "retrieval" (a BEIR corpus)
 
 
 _STS1216 = ("sts12-16", ("sts12-16.tsv",))
@@ -35,6 +35,7 @@ CATALOG: dict[str, DataSpec] = {
     "allnli": DataSpec("allnli", ("train.tsv", "test.tsv"), partial(mirror.read_nli, name="allnli"), "nli"),
     "sts12-16": DataSpec(*_STS1216, partial(mirror.read_sts12_16, name="sts12-16"), "sts"),
     **{n: DataSpec(*_STS1216, partial(mirror.read_sts12_16, name=n), "sts") for n in mirror.STS_YEARS},
+    "trecqa": DataSpec("trecqa", ("train.csv", "dev.csv", "test.csv"), mirror.read_trecqa, "rerank"),
     "scifact": DataSpec("scifact", ("corpus.jsonl.gz", "queries.jsonl", "qrels/test.tsv"), None, "retrieval"),
 }
 ALIASES = {"sick": "sick-r", "sick-relatedness": "sick-r", "sick-entailment": "sick-e", "sts-b": "stsb"}
@@ -51,7 +52,7 @@ def _hub_cache() -> Path:
 
 
 def dataset_task(name: str) -> str:
-    """The task ("sts", "nli" or "retrieval") of a named dataset."""
+    """The task ("sts", "nli", "rerank" or "retrieval") of a named dataset."""
     return _spec(name)[1].task
 
 
@@ -95,7 +96,8 @@ def load(name: str, split: str | None = None) -> DatasetDict | Dataset:
     """Load a named dataset with canonical columns.
 
     Args:
-        name: one of `CATALOG` (`stsb`, `sick-r`, `sick-e`, `snli`, `sts12`..`sts16`, `sts12-16`, `scifact`).
+        name: one of `CATALOG` (`stsb`, `sick-r`, `sick-e`, `snli`, `sts12`..`sts16`, `sts12-16`, `trecqa`,
+            `scifact`).
         split: a split name (`train`, `validation`, `test`) to get one `Dataset`; for `scifact`, the qrels split
             (default `test`) and the result is a `DatasetDict` with `corpus`, `queries`, `qrels`.
 

@@ -104,6 +104,18 @@ def read_sts12_16(root: Path, name: str) -> DatasetDict:
     )
 
 
+def read_trecqa(root: Path) -> DatasetDict:
+    """TrecQA answer selection `trecqa/{train,dev,test}.csv` (`qtext, label, atext`, one row per candidate) ->
+    `sentence1` (question), `sentence2` (candidate), `label` (1 = answer), `qid` (the question's number in its split).
+    """
+    out = {}
+    for split, stem in _SPLIT_FILES.items():
+        df = pd.read_csv(root / "trecqa" / f"{stem}.csv", keep_default_na=False, encoding="utf-8")
+        qid = pd.factorize(df["qtext"])[0]  # rows of one question are consecutive; numbered in order of appearance
+        out[split] = _pairs(df, "qtext", "atext", df["label"].astype(int)).add_column("qid", qid.tolist())
+    return DatasetDict(out)
+
+
 def read_beir(root: Path, name: str, split: str) -> DatasetDict:
     """BEIR layout: `corpus.jsonl.gz`, `queries.jsonl`, `qrels/<split>.tsv` -> corpus, queries (judged), qrels."""
     folder = root / name

@@ -37,7 +37,8 @@ def tokenize_pairs(
         label2id: maps string labels (e.g. "entailment") to class ids; unknown names raise an error.
 
     Returns:
-        The data with `input_ids`, `token_type_ids`, `attention_mask` and `labels` only (unpadded).
+        The data with `input_ids`, `token_type_ids`, `attention_mask`, `labels` (and `qid` when the data has it),
+        unpadded.
 
     Example:
         >>> enc = tokenize_pairs(load("stsb", split="test"), tokenizer, max_length=128)  # doctest: +SKIP
@@ -67,7 +68,8 @@ def tokenize_pairs(
 
     guard = args.main_process_first(desc="tokenize pairs") if args is not None else contextlib.nullcontext()
     with guard:
-        encoded = splits.map(encode, batched=True, remove_columns=[c for c in first.column_names if c != "label"])
+        kept = ("label", "qid")  # qid: the query of a rerank candidate, for the ranking metrics
+        encoded = splits.map(encode, batched=True, remove_columns=[c for c in first.column_names if c not in kept])
     for name, split in encoded.items():
         cut = sum(split["truncated"])
         if cut:
