@@ -109,3 +109,24 @@ def test_xenc_train_rerank_on_trecqa_selects_the_best_epoch_by_map(tiny_model_di
     assert metrics["eval_map"] == pytest.approx(max(h["eval_map"] for h in evals[:2]))  # the best epoch was reloaded
     assert {"untrained_map", "test_map", "test_mrr@10", "test_ndcg@10"} <= set(metrics)
     assert metrics["test_queries"] > 0 and math.isfinite(metrics["eval_loss"])
+
+
+def test_distillation_losses_match_a_manual_computation():
+    student = torch.tensor([[2.0], [0.5], [-1.0], [0.1], [0.3], [0.2]])  # 2 groups of 3, positive first
+    teacher = torch.tensor([[3.0, 0.0, -2.0], [1.0, 1.5, -1.0]])
+    s = student.view(2, 3)
+    margin = sum(((s[g, 0] - s[g, j]) - (teacher[g, 0] - teacher[g, j])) ** 2 for g in range(2) for j in (1, 2)) / 2
+    kl = sum((F.softmax(teacher[g], 0) * (F.log_softmax(teacher[g], 0) - F.log_softmax(s[g], 0))).sum() for g in (0, 1))
+    assert pair_loss("margin_mse")({"logits": student}, teacher).item() == pytest.approx(margin.item() / 2, rel=1e-6)
+    assert pair_loss("kl")({"logits": student}, teacher).item() == pytest.approx(kl.item() / 2, rel=1e-6)
+    assert pair_loss("kl")({"logits": teacher.view(-1, 1)}, teacher).item() == pytest.approx(0.0, abs=1e-7)
+
+
+def test_distillation_from_a_teacher_cross_encoder(tiny_model_dir, tmp_path):
+    with pytest.raises(ValueError, match="need --teacher"):
+        parse_args(["--dataset", "trecqa", "--loss", "margin_mse"])
+    out = tmp_path / "student"
+    metrics = main(*parse_args(["--model", str(tiny_model_dir), "--dataset", "trecqa", "--loss", "margin_mse",
+                                "--teacher", str(tiny_model_dir), "--num_negatives", "3", "--output_dir", str(out),
+                                *FAST]))  # fmt: skip
+    assert math.isfinite(metrics["train_loss"]) and 0 < metrics["test_map"] <= 1

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from .data.loading import ALIASES, CATALOG, dataset_task
 from .data.pairs import TRUNCATION
 from .models import DEFAULT_MODEL
-from .trainer import LOSSES
+from .trainer import DISTILLATION_LOSSES, LOSSES
 
 
 @dataclass
@@ -24,6 +24,10 @@ class XencArguments:
     loss: str | None = field(
         default=None,
         metadata={"help": "bce (default) or mse for sts; ce for classes; bce, listwise, ranknet, lambda for rerank."},
+    )
+    teacher: str | None = field(
+        default=None,
+        metadata={"help": "rerank with margin_mse / kl: a trained cross-encoder whose logits the model learns."},
     )
     num_negatives: int = field(
         default=7, metadata={"help": "rerank with listwise / ranknet / lambda: irrelevant candidates per group."}
@@ -74,6 +78,11 @@ class XencArguments:
         self.truncation = self.truncation or ("only_second" if self.task == "rerank" else "longest_first")
         if self.truncation not in TRUNCATION:
             raise ValueError(f"truncation={self.truncation!r}; use one of {TRUNCATION}.")
+        if (self.loss in DISTILLATION_LOSSES) != (self.teacher is not None):
+            raise ValueError(
+                f"loss={self.loss!r}, teacher={self.teacher!r}: the distillation losses {DISTILLATION_LOSSES} need "
+                "--teacher (a trained cross-encoder), and --teacher needs one of them."
+            )
         if self.num_negatives < 1:
             raise ValueError(f"num_negatives={self.num_negatives}; a rerank group needs at least 1 negative.")
         if self.max_length < 8:

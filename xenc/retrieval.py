@@ -156,3 +156,19 @@ def score_candidates(
     for (qid, did), score in zip(pairs, scores):
         out.setdefault(qid, {})[did] = float(score)
     return out
+
+
+def add_teacher_scores(groups: Dataset, teacher, batch_size: int = 32) -> Dataset:
+    """Add `teacher_scores`: a trained `CrossEncoder`'s logits for each group's [positive, *negatives].
+
+    The student then learns them with the `margin_mse` or `kl` loss (`tokenize_groups` turns them into labels).
+
+    Example:
+        >>> groups = add_teacher_scores(groups, CrossEncoder("runs/trecqa-mpnet"))  # doctest: +SKIP
+    """
+    texts = [
+        (q, p) for q, pos, negs in zip(groups["query"], groups["positive"], groups["negatives"]) for p in [pos, *negs]
+    ]
+    logits = teacher.predict(texts, batch_size=batch_size, activation_fn=torch.nn.Identity(), truncation="only_second")
+    size = 1 + len(groups[0]["negatives"])
+    return groups.add_column("teacher_scores", np.asarray(logits, dtype=np.float32).reshape(-1, size).tolist())

@@ -33,7 +33,7 @@ from transformers import (
 from . import __version__
 from .checks import check_output_dir
 from .config import XencArguments
-from .cross_encoder import mark_activation
+from .cross_encoder import CrossEncoder, mark_activation
 from .data import (
     ID2LABEL,
     LABEL2ID,
@@ -46,6 +46,7 @@ from .data import (
     tokenize_pairs,
 )
 from .models import resolve_model
+from .retrieval import add_teacher_scores
 from .trainer import GROUP_LOSSES, CrossEncoderTrainer
 
 # Defaults for a cross-encoder run; any flag the user passes comes later on the command line and wins.
@@ -179,6 +180,9 @@ def main(
     collator = pair_collator(tokenizer, pad_to)
     if cfg.task == "rerank" and (cfg.loss or "bce") in GROUP_LOSSES:  # each positive with num_negatives of its query's
         groups = groups_from_pairs(data[cfg.train_split], cfg.num_negatives, training_args.seed)
+        if cfg.teacher:
+            teacher = CrossEncoder(cfg.teacher, max_length=cfg.max_length)
+            groups = add_teacher_scores(groups, teacher, training_args.per_device_eval_batch_size)
         encoded[cfg.train_split] = tokenize_groups(groups, tokenizer, cfg.max_length)
         collator = RerankCollator(tokenizer, pad_to)
     # The untrained baseline is measured by train() itself (eval_on_start), after it has wrapped the model for DDP /

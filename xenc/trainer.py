@@ -10,9 +10,15 @@ from .metrics import BEST_METRIC, metrics_for_task
 
 LOSSES = {
     "sts": ("bce", "mse"), "nli": ("ce",), "classification": ("ce",),
-    "rerank": ("bce", "listwise", "ranknet", "lambda"),
+    "rerank": ("bce", "listwise", "ranknet", "lambda", "margin_mse", "kl"),
 }  # fmt: skip
-GROUP_LOSSES = ("listwise", "ranknet", "lambda")  # trained on rerank groups (`tokenize_groups` + `RerankCollator`)
+DISTILLATION_LOSSES = ("margin_mse", "kl")  # labels: a teacher's logits for every pair of the group
+GROUP_LOSSES = (
+    "listwise",
+    "ranknet",
+    "lambda",
+    *DISTILLATION_LOSSES,
+)  # trained on `tokenize_groups` + `RerankCollator`
 
 
 def pair_loss(loss: str, label_smoothing: float = 0.0):
@@ -25,7 +31,10 @@ def pair_loss(loss: str, label_smoothing: float = 0.0):
     group's scores (logits of (groups x pairs_per_group) rows from `RerankCollator`, labels = index of the positive),
     so `num_items_in_batch` counts groups; `ranknet`: pairwise logistic loss of the positive against each negative
     of its group, averaged per group; `lambda`: the same pairs weighted by how much NDCG swapping them would change
-    in the current ranking (LambdaRank / LambdaLoss style: mistakes near the top cost more). `label_smoothing`
+    in the current ranking (LambdaRank / LambdaLoss style: mistakes near the top cost more); `margin_mse`
+    (distillation, Hofstaetter et al. 2020): squared error between the student's and the teacher's margins
+    s_pos - s_neg; `kl`: KL divergence from the teacher's softmax over the group to the student's; for these two
+    `labels` are the teacher's logits, (groups, pairs_per_group), positive first. `label_smoothing`
     (`TrainingArguments.label_smoothing_factor`, which Trainer itself skips when a loss function is given) applies to
     `ce` and `listwise`.
     """
@@ -39,6 +48,15 @@ def pair_loss(loss: str, label_smoothing: float = 0.0):
         elif loss == "listwise":
             groups = logits.view(labels.shape[0], -1)  # (groups, 1 + negatives)
             total = F.cross_entropy(groups, labels.long().view(-1), reduction="sum", label_smoothing=label_smoothing)
+        elif loss in DISTILLATION_LOSSES:
+            groups = logits.view(labels.shape[0], -1)  # (groups, 1 + negatives), positive first
+            teacher = labels.to(groups.dtype).view_as(groups)
+            if loss == "margin_mse":
+                margins = (groups[:, :1] - groups[:, 1:]) - (teacher[:, :1] - teacher[:, 1:])
+                total = margins.pow(2).mean(1).sum()
+            else:
+                kl = F.kl_div(F.log_softmax(groups, 1), F.log_softmax(teacher, 1), reduction="none", log_target=True)
+                total = kl.sum(1).sum()
         elif loss in ("ranknet", "lambda"):
             total = pairwise_loss(logits.view(labels.shape[0], -1), labels.long().view(-1, 1), loss == "lambda")
         else:

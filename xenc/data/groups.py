@@ -84,13 +84,14 @@ def tokenize_groups(groups: Dataset, tokenizer: PreTrainedTokenizerBase, max_len
 
     Returns:
         Rows with `input_ids`, `token_type_ids`, `attention_mask` (one list per pair) and `labels` = 0, the index
-        of the positive, as `RerankCollator` and the `listwise` loss expect.
+        of the positive, as `RerankCollator` and the `listwise` loss expect; or, when the groups have
+        `teacher_scores` (`retrieval.add_teacher_scores`), those scores, for the distillation losses.
     """
 
     def encode(row: dict) -> dict:
         passages = [row["positive"], *row["negatives"]]
         enc = tokenizer([row["query"]] * len(passages), passages, truncation="only_second", max_length=max_length)
-        return {**{k: enc[k] for k in PAIR_KEYS if k in enc}, "labels": 0}
+        return {**{k: enc[k] for k in PAIR_KEYS if k in enc}, "labels": row.get("teacher_scores", 0)}
 
     return groups.map(encode, remove_columns=groups.column_names)
 
@@ -122,5 +123,6 @@ class RerankCollator:
         size, keys = sizes.pop(), [k for k in PAIR_KEYS if k in features[0]]
         pairs = [{k: f[k][i] for k in keys} for f in features for i in range(size)]
         batch = pad(pairs)
-        batch["labels"] = torch.tensor([int(f["labels"]) for f in features])  # (groups,) index of the positive
+        labels = [f["labels"] for f in features]  # (groups,) index of the positive, or (groups, size) teacher logits
+        batch["labels"] = torch.tensor(labels, dtype=torch.float32 if isinstance(labels[0], list) else torch.long)
         return batch
