@@ -127,3 +127,25 @@ def test_save_refuses_to_overwrite_a_model(model, tmp_path):
         model.save_pretrained(tmp_path)
     assert (tmp_path / "model.safetensors").read_bytes() == before
     model.save_pretrained(tmp_path, overwrite=True)
+
+
+def test_windows_score_long_passages_by_their_best_or_first_window(tiny_model_dir):
+    model = CrossEncoder(str(tiny_model_dir), max_length=16)
+    query, short = "a man is playing", "a man plays"
+    long = "the sky is blue and the park is green . " * 3 + "a man is playing guitar ."  # far past 16 tokens
+    pairs = [(query, long), (query, short)]
+    cut = model.predict(pairs, truncation="only_second")
+    first = model.predict(pairs, windows="first", stride=4)
+    best = model.predict(pairs, windows="max", stride=4)
+    assert first == pytest.approx(cut, abs=1e-6)  # FirstP is what truncating the passage scores
+    assert best[1] == pytest.approx(cut[1], abs=1e-6)  # a passage that fits has one window
+    enc = model.tokenizer(query, long, truncation="only_second", max_length=16, stride=4,
+                          return_overflowing_tokens=True, return_tensors="pt", padding=True)  # fmt: skip
+    enc.pop("overflow_to_sample_mapping")
+    with torch.inference_mode():
+        each = torch.sigmoid(model.model(**enc).logits.view(-1))
+    assert len(each) > 2 and best[0] == pytest.approx(each.max().item(), abs=1e-5)  # MaxP: the best window
+    hits = model.rank(query, [short, long], windows="max", stride=4)
+    assert sorted(h["score"] for h in hits) == pytest.approx(sorted(best.tolist()), abs=1e-6)
+    with pytest.raises(ValueError, match="MaxP"):
+        model.predict(pairs, windows="mean")

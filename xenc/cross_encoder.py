@@ -103,6 +103,8 @@ class CrossEncoder:
         convert_to_numpy: bool = True,
         truncation: str = "longest_first",
         chunk_size: int = CHUNK_SIZE,
+        windows: str | None = None,
+        stride: int = 64,
     ) -> np.ndarray | torch.Tensor | float:
         """Score pairs: sigmoid for one label, raw logits (or softmax with `apply_softmax`) for classes.
 
@@ -111,6 +113,12 @@ class CrossEncoder:
         sorted by token count, so little compute goes to padding; the output keeps the input order. A single
         pair `[a, b]` returns a single score.
 
+        Args:
+            windows: for passages longer than `max_length` (one-label models): `"max"` scores every window of the
+                second text (overlapping by `stride` tokens, the first text whole in each) and keeps the best
+                (MaxP, Dai & Callan 2019); `"first"` keeps the first window (FirstP, what truncation scores).
+                None (default): one window, cut by `truncation`.
+
         Returns:
             `(n,)` scores for one label, `(n, num_labels)` otherwise.
 
@@ -118,8 +126,16 @@ class CrossEncoder:
             >>> model.predict(((a, b) for a, b in read_pairs("pairs.tsv")), batch_size=64)  # doctest: +SKIP
         """
         single = isinstance(sentences, Sequence) and len(sentences) == 2 and all(isinstance(t, str) for t in sentences)
+        if windows not in (None, "max", "first"):
+            raise ValueError(f"windows={windows!r}; use 'max' (MaxP), 'first' (FirstP) or None (truncate).")
+        if windows and (self.num_labels != 1 or not 0 <= stride < self.max_length // 2):
+            raise ValueError(
+                f"windows need a one-label model and 0 <= stride < max_length / 2 (got {self.num_labels} labels, "
+                f"stride={stride}, max_length={self.max_length})."
+            )
+        windowing = {"stride": stride, "aggregate": windows} if windows else None
         logits = self._logits(
-            [sentences] if single else sentences, batch_size, show_progress_bar, truncation, chunk_size
+            [sentences] if single else sentences, batch_size, show_progress_bar, truncation, chunk_size, windowing
         )
         if not len(logits):
             return np.zeros((0,) if self.num_labels == 1 else (0, self.num_labels), dtype=np.float32)
@@ -137,7 +153,10 @@ class CrossEncoder:
         return scores.numpy() if convert_to_numpy else scores
 
     @torch.inference_mode()
-    def _logits(self, sentences: Iterable, batch_size: int, progress: bool | None, truncation: str, chunk_size: int):
+    def _logits(
+        self, sentences: Iterable, batch_size: int, progress: bool | None, truncation: str, chunk_size: int,
+        windowing: dict | None = None,
+    ):  # fmt: skip
         """Raw logits (n, num_labels) in input order, read and scored `chunk_size` pairs at a time."""
         if batch_size < 1 or chunk_size < 1:
             raise ValueError(f"batch_size={batch_size}, chunk_size={chunk_size}: both must be positive integers.")
@@ -153,26 +172,39 @@ class CrossEncoder:
         with tqdm(total=total, desc="Scoring pairs", unit="pair", disable=not show) as bar:
             while chunk := list(islice(stream, chunk_size)):
                 pairs = check_pairs(chunk, what=f"pairs[{pairs_in}:]" if pairs_in else "pairs")
-                out.append(self._score_chunk(model, pairs, batch_size, truncation, bar))
+                out.append(self._score_chunk(model, pairs, batch_size, truncation, bar, windowing))
                 pairs_in += len(pairs)
         self.model.train(was_training)
         return torch.cat(out) if out else torch.zeros(0, self.num_labels)
 
-    def _score_chunk(self, model, pairs: list, batch_size: int, truncation: str, bar) -> torch.Tensor:
+    def _score_chunk(
+        self, model, pairs: list, batch_size: int, truncation: str, bar, windowing: dict | None = None
+    ) -> torch.Tensor:
         """Logits (len(pairs), num_labels) of one chunk, in its order, from batches sorted by token count."""
         a, b = zip(*pairs)
-        enc = self.tokenizer(list(a), list(b), truncation=truncation, max_length=self.max_length)
+        split = {"stride": windowing["stride"], "return_overflowing_tokens": True} if windowing else {}
+        enc = self.tokenizer(
+            list(a), list(b), truncation="only_second" if windowing else truncation, max_length=self.max_length,
+            **split,
+        )  # fmt: skip
+        owner = enc.pop("overflow_to_sample_mapping", None)  # window -> its pair, ascending
         order = np.argsort([-len(ids) for ids in enc["input_ids"]], kind="stable")
         multiple = 8 if self.device.type == "cuda" else None  # tensor cores like it; on CPU padding is just work
-        out = torch.empty(len(pairs), self.num_labels)
-        for start in range(0, len(pairs), batch_size):
+        out = torch.empty(len(order), self.num_labels)
+        for start in range(0, len(order), batch_size):
             idx = order[start : start + batch_size]
             batch = self.tokenizer.pad(
                 {k: [enc[k][i] for i in idx] for k in enc.keys()}, pad_to_multiple_of=multiple, return_tensors="pt"
             )
             out[torch.as_tensor(idx)] = model(**batch.to(self.device)).logits.float().cpu()
-            bar.update(len(idx))
-        return out
+        bar.update(len(pairs))
+        if owner is None:
+            return out
+        owner = torch.as_tensor(owner)
+        if windowing["aggregate"] == "first":
+            return out[torch.searchsorted(owner, torch.arange(len(pairs)))]
+        best = torch.full((len(pairs), self.num_labels), -torch.inf)
+        return best.scatter_reduce(0, owner.view(-1, 1).expand_as(out), out, "amax")  # MaxP
 
     def _scoring_model(self) -> torch.nn.Module:
         """The model itself for fp32; else its bf16/fp16 copy, re-made when the weights were changed or replaced.
@@ -197,8 +229,10 @@ class CrossEncoder:
         return_documents: bool = False,
         batch_size: int = 32,
         show_progress_bar: bool | None = None,
+        windows: str | None = None,
+        stride: int = 64,
     ) -> list[dict]:
-        """Score `query` against each document (documents truncated first) and sort, best first.
+        """Score `query` against each document (documents truncated, or in `windows`: see `predict`) and sort.
 
         Returns:
             `[{"corpus_id": index in documents, "score": float[, "text": str]}, ...]`, at most `top_k` long.
@@ -208,7 +242,8 @@ class CrossEncoder:
         if self.num_labels != 1:
             raise ValueError(f"rank needs a one-label (relevance) model; this one has {self.num_labels} labels.")
         scores = self.predict(
-            [(query, d) for d in documents], batch_size, show_progress_bar, truncation="only_second"
+            [(query, d) for d in documents], batch_size, show_progress_bar, truncation="only_second",
+            windows=windows, stride=stride,
         ) if documents else np.zeros(0)  # fmt: skip
         order = np.argsort(-scores, kind="stable")[:top_k]
         return [
