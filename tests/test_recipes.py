@@ -31,6 +31,9 @@ def test_a_recipe_with_a_pretrain_stage_starts_from_its_model(tiny_model_dir, tm
     assert json.loads((run / "results.json").read_text())["config"]["model"] == str(run / "pretrain")
     assert json.loads((run / "pretrain" / "results.json").read_text())["config"]["dataset"] == "snli"
     assert {"test_accuracy", "wall_time_s", "pretrain_wall_time_s"} <= set(summary)
+    finished = (run / "results.json").stat().st_mtime_ns
+    again = reproduce("tiny", str(tmp_path), seeds=(1,), extra=fast)  # a finished seed is kept, not re-run
+    assert (run / "results.json").stat().st_mtime_ns == finished and again == summary
 
 
 def test_bi_encoder_embeddings_are_unit_vectors_in_input_order(tiny_model_dir):

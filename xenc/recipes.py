@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import numpy as np
+
+logger = logging.getLogger(__name__)
 
 # flags on top of xenc.train.CLI_DEFAULTS; each recipe says what it reproduces
 # shared by every CPU run below: minilm-l6, batch 16, lr 8e-5, 10% warmup, 128 tokens, length batches
@@ -64,7 +67,8 @@ def reproduce(recipe: str, output_dir: str, seeds=SEEDS, extra: list[str] | None
     """Run `recipe` once per seed into `output_dir/seed-N` and return the summary of the runs.
 
     A recipe with a `PRETRAIN` stage first trains that into `seed-N/pretrain` and starts the recipe's run from it;
-    `extra` flags go to both stages.
+    `extra` flags go to both stages. A seed whose `results.json` exists is finished and kept, so a reproduction
+    stopped between seeds continues where it stopped when the same command runs again.
     """
     from .train import main, parse_args
 
@@ -72,6 +76,9 @@ def reproduce(recipe: str, output_dir: str, seeds=SEEDS, extra: list[str] | None
         raise ValueError(f"Unknown recipe {recipe!r}; known: {list(RECIPES)}.")
     dirs = [Path(output_dir) / f"seed-{seed}" for seed in seeds]
     for seed, folder in zip(seeds, dirs):
+        if (folder / "results.json").exists():
+            logger.warning("%s: seed %d is finished (results.json); kept, not run again.", folder, seed)
+            continue
         base = []
         if recipe in PRETRAIN:
             pretrain = str(folder / "pretrain")
