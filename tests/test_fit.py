@@ -69,3 +69,19 @@ def test_classification_evaluator_counts_argmax_hits():
 def test_evaluator_needs_one_label_per_pair():
     with pytest.raises(ValueError, match="2 pairs but 1 labels"):
         CECorrelationEvaluator([["a man", "a dog"], ["a cat", "a dog"]], [0.5])
+
+
+def test_fit_applies_activation_fct_and_saves_it(tiny_model_dir, tmp_path):
+    import torch
+
+    model = CrossEncoder(str(tiny_model_dir), num_labels=1, device="cpu")
+    model.fit(DataLoader(_examples(), batch_size=5), epochs=1, warmup_steps=0, activation_fct=torch.nn.Identity(),
+              output_path=str(tmp_path / "out"), show_progress_bar=False)  # fmt: skip
+    pair = _examples()[0].texts
+    logit = model.predict(pair)
+    assert (
+        isinstance(model.activation_fn, torch.nn.Identity)
+        and not 0 < logit < 1
+        or logit == model.predict(pair, activation_fn=torch.nn.Identity())
+    )
+    assert isinstance(CrossEncoder(str(tmp_path / "out")).activation_fn, torch.nn.Identity)

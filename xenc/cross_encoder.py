@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from itertools import islice
@@ -11,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from tqdm.auto import tqdm
-from transformers import AutoModelForSequenceClassification, AutoTokenizer, PretrainedConfig
+from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer, PretrainedConfig
 
 from .checks import check_output_dir, check_pairs
 from .data.mirror import ID2LABEL, LABEL2ID
@@ -24,10 +25,35 @@ PRECISIONS = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
 CHUNK_SIZE = 10_000  # pairs tokenized at once: bounds the memory of encodings for long or streamed inputs
 
 
-def mark_activation(config: PretrainedConfig) -> None:
-    """Record the score activation in `config.json` (`sentence_transformers.activation_fn`) for interop."""
-    path = _ACTIVATIONS.get(config.num_labels, "torch.nn.modules.linear.Identity")
+def mark_activation(config: PretrainedConfig, activation: Callable | None = None) -> None:
+    """Record the score activation in `config.json` (`sentence_transformers.activation_fn`) for interop: the
+    default of the head (sigmoid for one label, identity otherwise) or `activation`'s class path."""
+    default = _ACTIVATIONS.get(config.num_labels, "torch.nn.modules.linear.Identity")
+    path = f"{type(activation).__module__}.{type(activation).__qualname__}" if activation is not None else default
     config.sentence_transformers = {**(getattr(config, "sentence_transformers", None) or {}), "activation_fn": path}
+
+
+def saved_activation(config: PretrainedConfig, folder: str | None = None) -> torch.nn.Module:
+    """The activation a saved model asks for (`config_sentence_transformers.json`, else `config.json`), or the
+    head's default. Only `torch.nn` modules are built from a saved name: loading never imports other code."""
+    path = (getattr(config, "sentence_transformers", None) or {}).get("activation_fn")
+    st_config = Path(folder or "") / "config_sentence_transformers.json"
+    if folder and st_config.is_file():
+        path = json.loads(st_config.read_text()).get("activation_fn") or path
+    path = path or _ACTIVATIONS.get(config.num_labels, "torch.nn.modules.linear.Identity")
+    module, _, name = path.rpartition(".")
+    if not module.startswith("torch.nn.") or not isinstance(getattr(torch.nn, name, None), type):
+        raise ValueError(f"The saved activation_fn {path!r} is not a torch.nn module; pass activation_fn= explicitly.")
+    return getattr(torch.nn, name)()
+
+
+def _has_classifier_head(path: str, hub: dict) -> bool:
+    """Whether the checkpoint was saved as a sequence classifier (else it is a base model: one output)."""
+    try:
+        architectures = AutoConfig.from_pretrained(path, **hub).architectures or []
+    except OSError:
+        return True  # let the model loader raise its own message
+    return any(a.endswith("ForSequenceClassification") for a in architectures)
 
 
 class CrossEncoder:
@@ -58,19 +84,46 @@ class CrossEncoder:
         device: str | None = None,
         trust_remote_code: bool = False,
         precision: str = "fp32",
+        activation_fn: Callable | None = None,
+        classifier_dropout: float | None = None,
+        model_kwargs: dict | None = None,
+        tokenizer_kwargs: dict | None = None,
+        config_kwargs: dict | None = None,
+        revision: str | None = None,
+        local_files_only: bool = False,
+        cache_folder: str | None = None,
+        **legacy,
     ):
         if precision not in PRECISIONS:
             raise ValueError(
                 f"precision={precision!r} is unknown; use one of {list(PRECISIONS)} "
                 "('fp32' is exact; 'bf16' is the fast path on GPUs and on CPUs with AMX)."
             )
+        renamed = {
+            "default_activation_function": "activation_fn",
+            "automodel_args": "model_kwargs",
+            "tokenizer_args": "tokenizer_kwargs",
+            "config_args": "config_kwargs",
+        }  # sentence-transformers < 4
+        unknown = set(legacy) - set(renamed)
+        if unknown:
+            raise TypeError(f"CrossEncoder got unexpected arguments {sorted(unknown)}.")
+        activation_fn = activation_fn or legacy.get("default_activation_function")
         path = resolve_model(model_name_or_path)
-        kwargs = {"trust_remote_code": trust_remote_code}
+        hub = {"revision": revision, "local_files_only": local_files_only, "cache_dir": cache_folder,
+               "trust_remote_code": trust_remote_code}  # fmt: skip
+        kwargs = {**hub, **(legacy.get("config_args") or {}), **(config_kwargs or {})}
+        kwargs.update(legacy.get("automodel_args") or {}, **(model_kwargs or {}))
+        if classifier_dropout is not None:
+            kwargs["classifier_dropout"] = classifier_dropout
+        if num_labels is None and not _has_classifier_head(path, hub):
+            num_labels = 1  # a base checkpoint: one relevance / similarity output, as sentence-transformers
         if num_labels is not None:
             kwargs["num_labels"] = num_labels
             if num_labels == len(LABEL2ID):
                 kwargs.update(label2id=LABEL2ID, id2label=ID2LABEL)
-        self.tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=trust_remote_code)
+        tokenizer_kwargs = {**hub, **(legacy.get("tokenizer_args") or {}), **(tokenizer_kwargs or {})}
+        self.tokenizer = AutoTokenizer.from_pretrained(path, **tokenizer_kwargs)
         try:
             self.model = AutoModelForSequenceClassification.from_pretrained(path, **kwargs)
         except RuntimeError as err:  # size mismatch of a trained head
@@ -81,7 +134,9 @@ class CrossEncoder:
         self.max_length = max_length or min(self.tokenizer.model_max_length, 512)
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
         self.model.to(self.device)
-        mark_activation(self.model.config)
+        folder = path if Path(path).is_dir() else None
+        self.activation_fn = activation_fn or saved_activation(self.model.config, folder)
+        mark_activation(self.model.config, self.activation_fn)
         self.precision = precision
         self._low_precision = (None, None)  # (fp32 weights' version key, their bf16/fp16 copy)
 
@@ -93,6 +148,11 @@ class CrossEncoder:
     def num_labels(self) -> int:
         return self.model.config.num_labels
 
+    @property
+    def default_activation_function(self) -> Callable:
+        """The name sentence-transformers < 4 used for `activation_fn`."""
+        return self.activation_fn
+
     def predict(
         self,
         sentences: Iterable,
@@ -101,6 +161,8 @@ class CrossEncoder:
         activation_fn: Callable | None = None,
         apply_softmax: bool = False,
         convert_to_numpy: bool = True,
+        convert_to_tensor: bool = False,
+        activation_fct: Callable | None = None,
         truncation: str = "longest_first",
         chunk_size: int = CHUNK_SIZE,
         windows: str | None = None,
@@ -120,11 +182,15 @@ class CrossEncoder:
                 None (default): one window, cut by `truncation`.
 
         Returns:
-            `(n,)` scores for one label, `(n, num_labels)` otherwise.
+            `(n,)` scores for one label, `(n, num_labels)` otherwise, after `activation_fn` (default: the model's,
+            sigmoid for one label); a tensor with `convert_to_tensor`, a list when both convert flags are False, a
+            numpy scalar (or row) for a single pair, as sentence-transformers returns them.
 
         Example:
             >>> model.predict(((a, b) for a, b in read_pairs("pairs.tsv")), batch_size=64)  # doctest: +SKIP
         """
+        if isinstance(sentences, np.ndarray) and sentences.ndim == 1 and sentences.dtype.kind in "UO":
+            sentences = sentences.tolist()  # a 1-D array of two texts is one pair
         single = isinstance(sentences, Sequence) and len(sentences) == 2 and all(isinstance(t, str) for t in sentences)
         if windows not in (None, "max", "first"):
             raise ValueError(f"windows={windows!r}; use 'max' (MaxP), 'first' (FirstP) or None (truncate).")
@@ -137,20 +203,14 @@ class CrossEncoder:
         logits = self._logits(
             [sentences] if single else sentences, batch_size, show_progress_bar, truncation, chunk_size, windowing
         )
-        if not len(logits):
-            return np.zeros((0,) if self.num_labels == 1 else (0, self.num_labels), dtype=np.float32)
-        if activation_fn is not None:
-            scores = activation_fn(logits)
-        elif self.num_labels == 1:
-            scores = torch.sigmoid(logits)
-        else:
-            scores = logits
+        if not len(logits):  # what sentence-transformers returns for no pairs
+            return torch.tensor([]) if convert_to_tensor else np.array([]) if convert_to_numpy else []
+        scores = (activation_fn or activation_fct or self.activation_fn)(logits)
         if apply_softmax and scores.shape[-1] > 1:
             scores = torch.softmax(scores, dim=-1)
         scores = scores.squeeze(-1) if self.num_labels == 1 else scores
-        if single:
-            return scores[0].item() if self.num_labels == 1 else scores[0].numpy()
-        return scores.numpy() if convert_to_numpy else scores
+        out = scores if convert_to_tensor else scores.numpy() if convert_to_numpy else list(scores)
+        return out[0] if single else out
 
     @torch.inference_mode()
     def _logits(
@@ -254,7 +314,7 @@ class CrossEncoder:
     def save_pretrained(self, path: str | Path, overwrite: bool = False, safe_serialization: bool = True) -> None:
         """Save model and tokenizer as a plain Hugging Face checkpoint (safetensors); refuse to replace a model."""
         check_output_dir(path, overwrite)
-        mark_activation(self.model.config)
+        mark_activation(self.model.config, self.activation_fn)
         self.model.save_pretrained(path, safe_serialization=safe_serialization)
         self.tokenizer.save_pretrained(path)
 

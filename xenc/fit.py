@@ -77,8 +77,9 @@ def fit_cross_encoder(
     """Train `cross_encoder` on the `InputExample`s of `train_dataloader`, with the arguments of
     sentence-transformers' `CrossEncoder.fit` (its `batch_size` and the same defaults).
 
-    Only AdamW and the BCE / MSE / cross-entropy losses are supported; `activation_fct` is ignored (scores get the
-    sigmoid at predict time). Without an evaluator the final model is saved to `output_path`.
+    Only AdamW and the BCE / MSE / cross-entropy losses are supported; `activation_fct` becomes the model's
+    `activation_fn` (used by the evaluators, `predict` and the saved model). Without an evaluator the final model is
+    saved to `output_path`.
     """
     if optimizer_class not in (None, torch.optim.AdamW):
         raise ValueError("fit supports AdamW only; for other optimizers use CrossEncoderTrainer(optimizers=...).")
@@ -88,6 +89,8 @@ def fit_cross_encoder(
         raise ValueError(f"scheduler={scheduler!r} is unknown; use one of {list(_SCHEDULERS)}.")
     if output_path is not None:
         check_output_dir(output_path, overwrite_output_path)
+    if activation_fct is not None:
+        cross_encoder.activation_fn = activation_fct
     examples = list(train_dataloader.dataset)
     num_labels = cross_encoder.num_labels
     labels = [ex.label for ex in examples]

@@ -1,0 +1,83 @@
+"""sentence-transformers `CrossEncoder` behaviour that scripts rely on: predict's output forms, constructor names."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from transformers import BertModel
+
+from tests.conftest import tiny_config
+from tests.test_cross_encoder import PAIRS
+from xenc import CrossEncoder
+
+
+@pytest.fixture(scope="module")
+def model(tiny_model_dir):
+    return CrossEncoder(str(tiny_model_dir), device="cpu")
+
+
+def test_predict_output_forms(model):
+    scores = model.predict(PAIRS)
+    assert isinstance(scores, np.ndarray) and scores.shape == (len(PAIRS),)
+    tensor = model.predict(PAIRS, convert_to_tensor=True)
+    assert isinstance(tensor, torch.Tensor) and torch.allclose(tensor, torch.as_tensor(scores))
+    as_list = model.predict(PAIRS, convert_to_numpy=False)
+    assert isinstance(as_list, list) and len(as_list) == len(PAIRS)
+    single = model.predict(PAIRS[0])
+    assert isinstance(single, np.floating) and single == pytest.approx(scores[0])
+    assert model.predict(np.array(PAIRS[0])) == pytest.approx(scores[0])  # a 1-D array of two texts is one pair
+    empty = model.predict([])
+    assert isinstance(empty, np.ndarray) and empty.shape == (0,)
+    assert isinstance(model.predict([], convert_to_tensor=True), torch.Tensor)
+
+
+def test_activation_names_old_and_new(model, tiny_model_dir):
+    logits = model.predict(PAIRS, activation_fn=torch.nn.Identity())
+    assert model.predict(PAIRS, activation_fct=torch.nn.Identity()) == pytest.approx(logits)  # the legacy keyword
+    assert model.predict(PAIRS) == pytest.approx(1 / (1 + np.exp(-logits)), abs=1e-6)
+    assert (
+        isinstance(model.activation_fn, torch.nn.Sigmoid) and model.default_activation_function is model.activation_fn
+    )
+    legacy = CrossEncoder(str(tiny_model_dir), default_activation_function=torch.nn.Identity())
+    assert legacy.predict(PAIRS) == pytest.approx(logits, abs=1e-6)
+
+
+def test_a_custom_activation_round_trips_in_both_libraries(tiny_model_dir, tmp_path):
+    st = pytest.importorskip("sentence_transformers", reason="the interop tests need the minilm/bench extra")
+    ours = CrossEncoder(str(tiny_model_dir), activation_fn=torch.nn.Tanh())
+    ours.save_pretrained(tmp_path / "m")
+    assert json.loads((tmp_path / "m" / "config.json").read_text())["sentence_transformers"]["activation_fn"] == (
+        "torch.nn.modules.activation.Tanh"
+    )
+    assert isinstance(CrossEncoder(str(tmp_path / "m")).activation_fn, torch.nn.Tanh)
+    theirs = st.CrossEncoder(str(tmp_path / "m"), device="cpu")
+    assert type(theirs.activation_fn).__name__ == "Tanh"
+    assert np.abs(theirs.predict(PAIRS) - ours.predict(PAIRS)).max() < 1e-5
+    theirs.save_pretrained(str(tmp_path / "st"))
+    assert isinstance(CrossEncoder(str(tmp_path / "st")).activation_fn, torch.nn.Tanh)
+
+
+def test_a_base_checkpoint_without_a_head_gets_one_label(tiny_tokenizer, tmp_path):
+    BertModel(tiny_config(1)).save_pretrained(tmp_path / "base")  # no classifier: a pretrained encoder
+    tiny_tokenizer.save_pretrained(tmp_path / "base")
+    model = CrossEncoder(str(tmp_path / "base"))
+    assert model.num_labels == 1 and model.predict(PAIRS).shape == (len(PAIRS),)
+    assert CrossEncoder(str(tmp_path / "base"), num_labels=3).num_labels == 3
+
+
+def test_constructor_kwargs_old_and_new_names(tiny_model_dir):
+    new = CrossEncoder(str(tiny_model_dir), classifier_dropout=0.3, model_kwargs={"torch_dtype": torch.float32},
+                       tokenizer_kwargs={"model_max_length": 33}, config_kwargs={"attention_probs_dropout_prob": 0.2},
+                       local_files_only=True, revision=None, cache_folder=None)  # fmt: skip
+    old = CrossEncoder(
+        str(tiny_model_dir),
+        automodel_args={"torch_dtype": torch.float32},
+        tokenizer_args={"model_max_length": 33},
+        config_args={"attention_probs_dropout_prob": 0.2},
+    )
+    for m in (new, old):
+        assert m.tokenizer.model_max_length == 33 and m.config.attention_probs_dropout_prob == 0.2
+    assert new.config.classifier_dropout == 0.3
+    with pytest.raises(TypeError, match="unexpected arguments"):
+        CrossEncoder(str(tiny_model_dir), automodel_arg={})
