@@ -32,7 +32,7 @@ def test_fit_with_evaluator_saves_the_best_model_and_logs_scores(tiny_model_dir,
     )
     assert len(seen) == 15 and max(seen) > before
     assert (tmp_path / "out" / "model.safetensors").exists()
-    assert (tmp_path / "out" / "CECorrelationEvaluator_sts-dev_results.csv").read_text().count("\n") == 16
+    assert (tmp_path / "out" / "CrossEncoderCorrelationEvaluator_sts-dev_results.csv").read_text().count("\n") == 16
     best = CrossEncoder(str(tmp_path / "out"), device="cpu")
     assert evaluator(best)["sts-dev_spearman"] == pytest.approx(max(seen), abs=1e-6)
 
@@ -63,7 +63,9 @@ def test_classification_evaluator_counts_argmax_hits():
             return np.array([[2.0, 0.0, 0.0], [0.0, 2.0, 0.0], [0.0, 0.0, 2.0], [2.0, 0.0, 0.0]])
 
     ev = CEClassificationEvaluator([["a", "b"]] * 4, [0, 1, 2, 1], name="nli")
-    assert ev(Fixed())["nli_accuracy"] == 0.75 and ev.primary_metric == "nli_accuracy"
+    metrics = ev(Fixed())  # argmax hits 3 of 4: per class F1 2/3, 2/3, 1 -> macro 7/9 (sentence-transformers' keys)
+    assert metrics["nli_f1_macro"] == pytest.approx(7 / 9) and metrics["nli_f1_micro"] == 0.75
+    assert ev.primary_metric == "nli_f1_macro"
 
 
 def test_evaluator_needs_one_label_per_pair():

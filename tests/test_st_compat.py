@@ -81,3 +81,44 @@ def test_constructor_kwargs_old_and_new_names(tiny_model_dir):
     assert new.config.classifier_dropout == 0.3
     with pytest.raises(TypeError, match="unexpected arguments"):
         CrossEncoder(str(tiny_model_dir), automodel_arg={})
+
+
+def _parity(ours, theirs, our_model, their_model, tmp_path):
+    mine, peer = ours(our_model, output_path=str(tmp_path / "a")), theirs(their_model, output_path=str(tmp_path / "b"))
+    assert mine.keys() == peer.keys() and ours.primary_metric == theirs.primary_metric
+    for key in mine:
+        if not key.endswith("threshold"):  # equally good thresholds may differ; the metrics they give may not
+            assert mine[key] == pytest.approx(peer[key], abs=1e-5), key
+    assert [p.name for p in (tmp_path / "a").iterdir()] == [p.name for p in (tmp_path / "b").iterdir()]
+    mine_csv, peer_csv = ((tmp_path / d / ours.csv_file).read_text().splitlines() for d in "ab")
+    assert mine_csv[0] == peer_csv[0]  # same columns
+
+
+@pytest.mark.parametrize("kind", ["correlation", "binary", "multiclass", "reranking"])
+def test_evaluators_match_sentence_transformers(tiny_model_dir, tiny_nli_model, tiny_tokenizer, tmp_path, kind):
+    st = pytest.importorskip("sentence_transformers", reason="the interop tests need the minilm/bench extra")
+    from sentence_transformers.cross_encoder import evaluation as st_eval
+
+    import xenc
+
+    folder = tiny_model_dir
+    if kind == "multiclass":
+        folder = tmp_path / "nli"
+        tiny_nli_model.save_pretrained(folder)
+        tiny_tokenizer.save_pretrained(folder)
+    ours, theirs = CrossEncoder(str(folder)), st.CrossEncoder(str(folder), device="cpu")
+    pairs = [list(p) for p in PAIRS] * 3
+    if kind == "correlation":
+        args = (pairs, np.linspace(0, 1, len(pairs)).tolist())
+        names = ("CECorrelationEvaluator", "CrossEncoderCorrelationEvaluator")
+    elif kind in ("binary", "multiclass"):
+        args = (pairs, [i % (2 if kind == "binary" else 3) for i in range(len(pairs))])
+        names = ("CEBinaryClassificationEvaluator", "CrossEncoderClassificationEvaluator")
+    else:
+        docs = [p[1] for p in PAIRS]
+        args = ([{"query": p[0], "positive": [docs[i]], "negative": docs[:i] + docs[i + 1 :]}
+                 for i, p in enumerate(PAIRS)],)  # fmt: skip
+        names = ("CERerankingEvaluator", "CrossEncoderRerankingEvaluator")
+    for name in names:
+        _parity(getattr(xenc, name)(*args, name="dev"), getattr(st_eval, name)(*args, name="dev"), ours, theirs,
+                tmp_path / name)  # fmt: skip

@@ -4,10 +4,16 @@ __version__ = "0.1.0"
 
 from .cross_encoder import CrossEncoder  # noqa: E402
 from .evaluation import (  # noqa: E402
+    CEBinaryAccuracyEvaluator,
     CEBinaryClassificationEvaluator,
     CEClassificationEvaluator,
     CECorrelationEvaluator,
+    CEF1Evaluator,
+    CERerankingEvaluator,
     CESoftmaxAccuracyEvaluator,
+    CrossEncoderClassificationEvaluator,
+    CrossEncoderCorrelationEvaluator,
+    CrossEncoderRerankingEvaluator,
     InputExample,
 )
 from .metrics import nli_metrics, ranking_metrics, sts_metrics  # noqa: E402
@@ -15,10 +21,16 @@ from .models import resolve_model  # noqa: E402
 from .trainer import CrossEncoderTrainer  # noqa: E402
 
 __all__ = [
+    "CEBinaryAccuracyEvaluator",
     "CEBinaryClassificationEvaluator",
     "CEClassificationEvaluator",
     "CECorrelationEvaluator",
+    "CEF1Evaluator",
+    "CERerankingEvaluator",
     "CESoftmaxAccuracyEvaluator",
+    "CrossEncoderClassificationEvaluator",
+    "CrossEncoderCorrelationEvaluator",
+    "CrossEncoderRerankingEvaluator",
     "CrossEncoder",
     "CrossEncoderTrainer",
     "InputExample",

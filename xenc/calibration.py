@@ -50,10 +50,14 @@ def calibrated_probs(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray
     return softmax(np.asarray(logits, dtype=float) / temperature, axis=-1)
 
 
-def best_threshold(scores: np.ndarray, labels: np.ndarray, metric: str = "f1") -> tuple[float, float]:
+def best_threshold(
+    scores: np.ndarray, labels: np.ndarray, metric: str = "f1", ties: str = "lowest"
+) -> tuple[float, float]:
     """The threshold on 0..1 scores (positive when score >= threshold) that maximises F1 or accuracy.
 
     Candidates are the midpoints between consecutive distinct scores, so the result does not depend on a grid.
+    Among equally good thresholds the lowest is returned, or the highest with `ties="highest"` (what
+    sentence-transformers' evaluators report).
 
     Returns:
         (threshold, metric value at it).
@@ -73,5 +77,5 @@ def best_threshold(scores: np.ndarray, labels: np.ndarray, metric: str = "f1") -
         values = (pred == labels).mean(1)
     else:
         values = 2 * tp / np.maximum(pred.sum(1) + labels.sum(), 1)
-    best = int(np.argmax(values))
+    best = int(np.argmax(values)) if ties == "lowest" else len(values) - 1 - int(np.argmax(values[::-1]))
     return float(candidates[best]), float(values[best])

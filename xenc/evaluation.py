@@ -1,4 +1,10 @@
-"""The seed API users come from: `InputExample` and evaluators built from examples (as sentence-transformers)."""
+"""The seed API users come from: `InputExample` and the evaluators of sentence-transformers' `CrossEncoder`.
+
+Same constructor arguments, call signature, returned keys (prefixed with `name_`), primary metric and CSV files as
+sentence-transformers 6 (`CrossEncoderCorrelationEvaluator`, `CrossEncoderClassificationEvaluator`,
+`CrossEncoderRerankingEvaluator`) and its older names (`CECorrelationEvaluator`, `CEBinaryAccuracyEvaluator`,
+`CEBinaryClassificationEvaluator`, `CEF1Evaluator`, `CESoftmaxAccuracyEvaluator`, `CERerankingEvaluator`).
+"""
 
 from __future__ import annotations
 
@@ -7,9 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from sklearn.metrics import average_precision_score, f1_score, ndcg_score
 
-from .checks import check_labels, check_pairs
-from .metrics import nli_metrics, sts_metrics
+from .calibration import best_threshold
+from .checks import check_pairs
+from .metrics import sts_metrics
 
 
 @dataclass
@@ -24,74 +32,150 @@ class InputExample:
         check_pairs([self.texts], what=f"InputExample(guid={self.guid!r}).texts")
 
 
-class _PairEvaluator:
-    """Scores `sentence_pairs` with a CrossEncoder and logs metrics; `__call__` returns them as a dict."""
+class _Evaluator:
+    """Scores with a CrossEncoder, appends a CSV row under `output_path`, returns `{name_metric: value}`."""
 
-    metric = ""  # the primary metric's suffix
+    csv_stem = ""
 
-    def __init__(self, sentence_pairs: list, labels: list, name: str = "", batch_size: int = 32):
+    def __init__(self, name: str = "", batch_size: int = 32, show_progress_bar: bool | None = None,
+                 write_csv: bool = True):  # fmt: skip
+        self.name, self.batch_size, self.show_progress_bar, self.write_csv = (
+            name,
+            batch_size,
+            show_progress_bar,
+            write_csv,
+        )
+        self.csv_file = self.csv_stem + (f"_{name}" if name else "") + "_results.csv"
+
+    def __call__(self, model, output_path: str | None = None, epoch: int = -1, steps: int = -1) -> dict[str, float]:
+        metrics, headers = self.compute(model)
+        if output_path is not None and self.write_csv:
+            path = Path(output_path) / self.csv_file
+            path.parent.mkdir(parents=True, exist_ok=True)
+            new = not path.exists()
+            with open(path, "a", newline="", encoding="utf-8") as fh:
+                writer = csv.writer(fh)
+                if new:
+                    writer.writerow(["epoch", "steps", *headers])
+                writer.writerow([epoch, steps, *metrics.values()])
+        if self.name and not self.primary_metric.startswith(f"{self.name}_"):
+            self.primary_metric = f"{self.name}_{self.primary_metric}"  # as sentence-transformers renames it
+        return {(f"{self.name}_{k}" if self.name else k): float(v) for k, v in metrics.items()}
+
+    def _predict(self, model, pairs: list) -> np.ndarray:
+        return model.predict(pairs, batch_size=self.batch_size, show_progress_bar=self.show_progress_bar)
+
+    def compute(self, model) -> tuple[dict[str, float], list[str]]:
+        raise NotImplementedError
+
+
+class _FromPairs(_Evaluator):
+    def __init__(self, sentence_pairs: list, labels: list, name: str = "", **kwargs):
         self.sentence_pairs = check_pairs(sentence_pairs, what="sentence_pairs")
         self.labels = np.asarray(labels)
         if len(self.labels) != len(self.sentence_pairs):
             raise ValueError(f"Got {len(sentence_pairs)} pairs but {len(labels)} labels; give one label per pair.")
-        self.name, self.batch_size = name, batch_size
-        self.primary_metric = f"{name}_{self.metric}" if name else self.metric
+        super().__init__(name, **kwargs)
 
     @classmethod
     def from_input_examples(cls, examples: list[InputExample], **kwargs):
         """Build the evaluator from `InputExample`s (texts and labels)."""
         return cls([ex.texts for ex in examples], [ex.label for ex in examples], **kwargs)
 
-    def __call__(self, model, output_path: str | None = None, epoch: int = -1, steps: int = -1) -> dict[str, float]:
-        scores = model.predict(self.sentence_pairs, batch_size=self.batch_size, show_progress_bar=False)
-        metrics = self.compute(scores)
-        metrics = {f"{self.name}_{k}" if self.name else k: v for k, v in metrics.items()}
-        if output_path is not None:
-            self._append_csv(Path(output_path), epoch, steps, metrics)
-        return metrics
 
-    def compute(self, scores: np.ndarray) -> dict[str, float]:
-        raise NotImplementedError
+class CrossEncoderCorrelationEvaluator(_FromPairs):
+    """Pearson and Spearman of predicted scores against gold scores; primary metric `spearman`."""
 
-    def _append_csv(self, folder: Path, epoch: int, steps: int, metrics: dict[str, float]) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{type(self).__name__}_{self.name or 'eval'}_results.csv"
-        new = not path.exists()
-        with open(path, "a", newline="") as fh:
-            writer = csv.writer(fh)
-            if new:
-                writer.writerow(["epoch", "steps", *metrics])
-            writer.writerow([epoch, steps, *metrics.values()])
+    csv_stem, primary_metric = "CrossEncoderCorrelationEvaluator", "spearman"
+
+    def __init__(self, sentence_pairs: list, scores: list, name: str = "", batch_size: int = 32, **kwargs):
+        super().__init__(sentence_pairs, scores, name, batch_size=batch_size, **kwargs)
+
+    def compute(self, model):
+        m = sts_metrics(self._predict(model, self.sentence_pairs), self.labels)
+        return {"pearson": m["pearson"], "spearman": m["spearman"]}, ["Pearson_Correlation", "Spearman_Correlation"]
 
 
-class CECorrelationEvaluator(_PairEvaluator):
-    """Pearson and Spearman of predicted scores against gold 0..1 scores; primary metric Spearman."""
+class CrossEncoderClassificationEvaluator(_FromPairs):
+    """One-label models: best accuracy and F1 over thresholds, precision, recall, average precision (primary).
+    Several labels: macro / micro / weighted F1 of the argmax (primary `f1_macro`)."""
 
-    metric = "spearman"
+    csv_stem = "CrossEncoderClassificationEvaluator"
 
-    def __init__(self, sentence_pairs: list, scores: list, name: str = "", batch_size: int = 32):
-        super().__init__(sentence_pairs, scores, name, batch_size)
+    def __init__(self, sentence_pairs: list, labels: list, name: str = "", batch_size: int = 32, **kwargs):
+        super().__init__(sentence_pairs, labels, name, batch_size=batch_size, **kwargs)
+        self.primary_metric = "average_precision"
 
-    def compute(self, scores: np.ndarray) -> dict[str, float]:
-        return sts_metrics(scores, self.labels)
+    def compute(self, model):
+        scores, y = self._predict(model, self.sentence_pairs), self.labels
+        if scores.ndim == 2:
+            self.primary_metric = f"{self.name}_f1_macro" if self.name else "f1_macro"
+            pred = scores.argmax(1)
+            metrics = {f"f1_{avg}": f1_score(y, pred, average=avg) for avg in ("macro", "micro", "weighted")}
+            return metrics, ["Macro_F1", "Micro_F1", "Weighted_F1"]
+        acc_threshold, acc = best_threshold(scores, y, "accuracy", ties="highest")
+        f1_at, f1 = best_threshold(scores, y, "f1", ties="highest")
+        pred = scores >= f1_at
+        precision = (pred & (y == 1)).sum() / max(pred.sum(), 1)
+        recall = (pred & (y == 1)).sum() / max((y == 1).sum(), 1)
+        metrics = {"accuracy": acc, "accuracy_threshold": acc_threshold, "f1": f1, "f1_threshold": f1_at,
+                   "precision": precision, "recall": recall}  # fmt: skip
+        metrics["average_precision"] = average_precision_score(y, scores)
+        headers = ["Accuracy", "Accuracy_Threshold", "F1", "F1_Threshold", "Precision", "Recall", "Average_Precision"]
+        return metrics, headers
 
 
-class CEClassificationEvaluator(_PairEvaluator):
-    """Accuracy, macro-F1 and per-class F1 of argmax predictions; primary metric accuracy."""
+class CrossEncoderRerankingEvaluator(_Evaluator):
+    """MAP, MRR@k and NDCG@k (primary) over samples `{"query", "positive", "negative"}` (or `"documents"`).
 
-    metric = "accuracy"
+    Positives are scored together with the negatives (or with the documents; a positive missing from them is added
+    when `always_rerank_positives`), one list per query.
+    """
 
-    def __init__(self, sentence_pairs: list, labels: list, name: str = "", batch_size: int = 32):
-        super().__init__(sentence_pairs, labels, name, batch_size)
-        check_labels(list(self.labels), len(self.labels), int(self.labels.max()) + 1)
+    csv_stem = "CrossEncoderRerankingEvaluator"
 
-    def compute(self, scores: np.ndarray) -> dict[str, float]:
-        if scores.ndim == 1:  # one-label model: a binary decision at 0.5
-            preds = (scores > 0.5).astype(int)
-            return nli_metrics(preds, self.labels, {0: "negative", 1: "positive"})
-        names = {i: str(i) for i in range(scores.shape[1])}
-        return nli_metrics(scores.argmax(-1), self.labels, names)
+    def __init__(self, samples, at_k: int = 10, always_rerank_positives: bool = True, name: str = "",
+                 batch_size: int = 64, show_progress_bar: bool = False, write_csv: bool = True,
+                 mrr_at_k: int | None = None):  # fmt: skip
+        self.samples = list(samples.values()) if isinstance(samples, dict) else list(samples)
+        self.at_k, self.always_rerank_positives = mrr_at_k or at_k, always_rerank_positives
+        super().__init__(name, batch_size, show_progress_bar, write_csv)
+        self.csv_file = self.csv_file.replace("_results.csv", f"_results_@{self.at_k}.csv")
+        self.primary_metric = f"ndcg@{self.at_k}"
+
+    def _candidates(self, sample: dict) -> tuple[list[str], list[int]]:
+        if "query" not in sample or "positive" not in sample or ("negative" in sample) == ("documents" in sample):
+            raise ValueError("Each sample needs 'query', 'positive' and exactly one of 'negative' and 'documents'.")
+        positive = [sample["positive"]] if isinstance(sample["positive"], str) else list(sample["positive"])
+        if "negative" in sample:
+            return positive + list(sample["negative"]), [1] * len(positive) + [0] * len(sample["negative"])
+        documents = list(sample["documents"])
+        if self.always_rerank_positives:
+            rest = [d for d in documents if d not in positive]
+            return positive + rest, [1] * len(positive) + [0] * len(rest)
+        return documents, [int(d in positive) for d in documents]
+
+    def compute(self, model):
+        lists = [(s["query"], *self._candidates(s)) for s in self.samples]
+        pairs = [[q, d] for q, docs, rel in lists if sum(rel) for d in docs]
+        scores = self._predict(model, pairs) if pairs else np.array([])
+        rows, offset = [], 0
+        for _, docs, rel in lists:
+            if not sum(rel):  # nothing relevant to find: counts as 0, as in sentence-transformers
+                rows.append((0.0, 0.0, 0.0))
+                continue
+            s = scores[offset : offset + len(docs)]
+            offset += len(docs)
+            top = np.argsort(s)[::-1][: self.at_k]
+            mrr = next((1 / (r + 1) for r, i in enumerate(top) if rel[i]), 0.0)
+            rows.append((average_precision_score(rel, s), mrr, ndcg_score([rel], [s], k=self.at_k)))
+        ap, mrr, ndcg = np.mean(rows, axis=0)
+        metrics = {"map": ap, f"mrr@{self.at_k}": mrr, f"ndcg@{self.at_k}": ndcg}
+        return metrics, ["MAP", f"MRR@{self.at_k}", f"NDCG@{self.at_k}"]
 
 
-CESoftmaxAccuracyEvaluator = CEClassificationEvaluator  # name used by sentence-transformers < 4
-CEBinaryClassificationEvaluator = CEClassificationEvaluator
+# the names of sentence-transformers < 4, kept by sentence-transformers 6 as deprecated subclasses
+CECorrelationEvaluator = CrossEncoderCorrelationEvaluator
+CEBinaryAccuracyEvaluator = CEBinaryClassificationEvaluator = CEF1Evaluator = CrossEncoderClassificationEvaluator
+CESoftmaxAccuracyEvaluator = CEClassificationEvaluator = CrossEncoderClassificationEvaluator
+CERerankingEvaluator = CrossEncoderRerankingEvaluator
