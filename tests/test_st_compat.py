@@ -122,3 +122,17 @@ def test_evaluators_match_sentence_transformers(tiny_model_dir, tiny_nli_model, 
     for name in names:
         _parity(getattr(xenc, name)(*args, name="dev"), getattr(st_eval, name)(*args, name="dev"), ours, theirs,
                 tmp_path / name)  # fmt: skip
+
+
+def test_max_length_device_and_modes(tiny_model_dir, tmp_path):
+    model = CrossEncoder(str(tiny_model_dir), max_length=24)
+    assert model.max_length == 24 and model.tokenizer.model_max_length == 24
+    model.max_length = 20
+    assert model.tokenizer.model_max_length == 20
+    model.save_pretrained(tmp_path / "m")
+    assert CrossEncoder(str(tmp_path / "m")).max_length == 20  # kept with the model
+    assert model.to("cpu") is model and model.train().model.training and not model.eval().model.training
+    docs = [p[1] for p in PAIRS]
+    hits = model.rank(PAIRS[0][0], docs, activation_fn=torch.nn.Identity())
+    logits = model.predict([(PAIRS[0][0], d) for d in docs], activation_fn=torch.nn.Identity())
+    assert [h["score"] for h in hits] == pytest.approx(sorted(logits.tolist(), reverse=True), abs=1e-6)

@@ -289,6 +289,7 @@ class CrossEncoder:
         return_documents: bool = False,
         batch_size: int = 32,
         show_progress_bar: bool | None = None,
+        activation_fn: Callable | None = None,
         windows: str | None = None,
         stride: int = 64,
     ) -> list[dict]:
@@ -302,7 +303,7 @@ class CrossEncoder:
         if self.num_labels != 1:
             raise ValueError(f"rank needs a one-label (relevance) model; this one has {self.num_labels} labels.")
         scores = self.predict(
-            [(query, d) for d in documents], batch_size, show_progress_bar, truncation="only_second",
+            [(query, d) for d in documents], batch_size, show_progress_bar, activation_fn, truncation="only_second",
             windows=windows, stride=stride,
         ) if documents else np.zeros(0)  # fmt: skip
         order = np.argsort(-scores, kind="stable")[:top_k]
@@ -319,6 +320,29 @@ class CrossEncoder:
         self.tokenizer.save_pretrained(path)
 
     save = save_pretrained
+
+    @property
+    def max_length(self) -> int:
+        """Longest encoded pair; setting it also sets the tokenizer's `model_max_length` (saved with the model)."""
+        return self._max_length
+
+    @max_length.setter
+    def max_length(self, value: int) -> None:
+        self._max_length = self.tokenizer.model_max_length = value
+
+    def to(self, device: str | torch.device) -> CrossEncoder:
+        """Move the model (and where predict runs) to `device`."""
+        self.device = torch.device(device)
+        self.model.to(self.device)
+        return self
+
+    def eval(self) -> CrossEncoder:
+        self.model.eval()
+        return self
+
+    def train(self, mode: bool = True) -> CrossEncoder:
+        self.model.train(mode)
+        return self
 
     def fit(self, train_dataloader, evaluator=None, epochs: int = 1, **kwargs) -> None:
         """Train on a DataLoader of `InputExample`s, as sentence-transformers' `CrossEncoder.fit` does."""
