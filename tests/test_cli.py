@@ -26,6 +26,7 @@ def test_train_writes_model_and_results_json(tiny_model_dir, tmp_path, dataset, 
     assert math.isfinite(results["metrics"][key]) and results["metrics"][key] == metrics[key]
     assert {"device", "torch", "transformers"} <= set(results["environment"])
     assert results["config"]["dataset"] == dataset and (out / "model.safetensors").exists()
+    assert json.loads((out / "tokenizer_config.json").read_text())["model_max_length"] == 64  # the training length
     assert not list(out.glob("checkpoint-*"))  # the run's own checkpoints are removed once the best is saved
 
 

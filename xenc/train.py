@@ -263,6 +263,7 @@ def _load_model(cfg: XencArguments, train: datasets.Dataset):
         kwargs = {"id2label": {i: f"LABEL_{i}" for i in range(num_labels)}}
         kwargs["label2id"] = {v: k for k, v in kwargs["id2label"].items()}
     tokenizer = AutoTokenizer.from_pretrained(path)
+    tokenizer.model_max_length = cfg.max_length  # saved with the model: CrossEncoder(path) scores as it was trained
     # a base whose head has another size (e.g. an STS model as the base of an NLI run) gets a fresh head
     model = AutoModelForSequenceClassification.from_pretrained(
         path, num_labels=num_labels, ignore_mismatched_sizes=True, **kwargs
