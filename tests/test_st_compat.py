@@ -136,3 +136,13 @@ def test_max_length_device_and_modes(tiny_model_dir, tmp_path):
     hits = model.rank(PAIRS[0][0], docs, activation_fn=torch.nn.Identity())
     logits = model.predict([(PAIRS[0][0], d) for d in docs], activation_fn=torch.nn.Identity())
     assert [h["score"] for h in hits] == pytest.approx(sorted(logits.tolist(), reverse=True), abs=1e-6)
+
+
+def test_an_activation_outside_torch_nn_is_never_imported(tiny_model_dir, tmp_path, caplog):
+    model = CrossEncoder(str(tiny_model_dir))
+    model.save_pretrained(tmp_path / "m")
+    config = json.loads((tmp_path / "m" / "config.json").read_text())
+    config["sentence_transformers"]["activation_fn"] = "os.system"
+    (tmp_path / "m" / "config.json").write_text(json.dumps(config))
+    loaded = CrossEncoder(str(tmp_path / "m"))
+    assert isinstance(loaded.activation_fn, torch.nn.Sigmoid) and "not imported" in caplog.text

@@ -40,10 +40,12 @@ def saved_activation(config: PretrainedConfig, folder: str | None = None) -> tor
     st_config = Path(folder or "") / "config_sentence_transformers.json"
     if folder and st_config.is_file():
         path = json.loads(st_config.read_text()).get("activation_fn") or path
-    path = path or _ACTIVATIONS.get(config.num_labels, "torch.nn.modules.linear.Identity")
-    module, _, name = path.rpartition(".")
+    default = _ACTIVATIONS.get(config.num_labels, "torch.nn.modules.linear.Identity")
+    module, _, name = (path or default).rpartition(".")
     if not module.startswith("torch.nn.") or not isinstance(getattr(torch.nn, name, None), type):
-        raise ValueError(f"The saved activation_fn {path!r} is not a torch.nn module; pass activation_fn= explicitly.")
+        logger.warning("The saved activation_fn %r is not a torch.nn module and is not imported; using %s. Pass "
+                       "activation_fn= to choose another.", path, default)  # fmt: skip
+        module, _, name = default.rpartition(".")
     return getattr(torch.nn, name)()
 
 
