@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import json
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from itertools import islice
@@ -12,50 +11,17 @@ from pathlib import Path
 import numpy as np
 import torch
 from tqdm.auto import tqdm
-from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer, PretrainedConfig
+from transformers import AutoModelForSequenceClassification, AutoTokenizer, PretrainedConfig
 
 from .checks import check_output_dir, check_pairs
 from .data.mirror import ID2LABEL, LABEL2ID
+from .heads import has_classifier_head, mark_activation, saved_activation
 from .models import DEFAULT_MODEL, resolve_model
 
 logger = logging.getLogger(__name__)
-_ACTIVATIONS = {1: "torch.nn.modules.activation.Sigmoid"}  # what sentence-transformers' loader reads
 # weight dtype of predict; dynamic int8 quantization was measured and left out: -0.012 STSb Spearman
 PRECISIONS = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
 CHUNK_SIZE = 10_000  # pairs tokenized at once: bounds the memory of encodings for long or streamed inputs
-
-
-def mark_activation(config: PretrainedConfig, activation: Callable | None = None) -> None:
-    """Record the score activation in `config.json` (`sentence_transformers.activation_fn`) for interop: the
-    default of the head (sigmoid for one label, identity otherwise) or `activation`'s class path."""
-    default = _ACTIVATIONS.get(config.num_labels, "torch.nn.modules.linear.Identity")
-    path = f"{type(activation).__module__}.{type(activation).__qualname__}" if activation is not None else default
-    config.sentence_transformers = {**(getattr(config, "sentence_transformers", None) or {}), "activation_fn": path}
-
-
-def saved_activation(config: PretrainedConfig, folder: str | None = None) -> torch.nn.Module:
-    """The activation a saved model asks for (`config_sentence_transformers.json`, else `config.json`), or the
-    head's default. Only `torch.nn` modules are built from a saved name: loading never imports other code."""
-    path = (getattr(config, "sentence_transformers", None) or {}).get("activation_fn")
-    st_config = Path(folder or "") / "config_sentence_transformers.json"
-    if folder and st_config.is_file():
-        path = json.loads(st_config.read_text()).get("activation_fn") or path
-    default = _ACTIVATIONS.get(config.num_labels, "torch.nn.modules.linear.Identity")
-    module, _, name = (path or default).rpartition(".")
-    if not module.startswith("torch.nn.") or not isinstance(getattr(torch.nn, name, None), type):
-        logger.warning("The saved activation_fn %r is not a torch.nn module and is not imported; using %s. Pass "
-                       "activation_fn= to choose another.", path, default)  # fmt: skip
-        module, _, name = default.rpartition(".")
-    return getattr(torch.nn, name)()
-
-
-def _has_classifier_head(path: str, hub: dict) -> bool:
-    """Whether the checkpoint was saved as a sequence classifier (else it is a base model: one output)."""
-    try:
-        architectures = AutoConfig.from_pretrained(path, **hub).architectures or []
-    except OSError:
-        return True  # let the model loader raise its own message
-    return any(a.endswith("ForSequenceClassification") for a in architectures)
 
 
 class CrossEncoder:
@@ -118,7 +84,7 @@ class CrossEncoder:
         kwargs.update(legacy.get("automodel_args") or {}, **(model_kwargs or {}))
         if classifier_dropout is not None:
             kwargs["classifier_dropout"] = classifier_dropout
-        if num_labels is None and not _has_classifier_head(path, hub):
+        if num_labels is None and not has_classifier_head(path, hub):
             num_labels = 1  # a base checkpoint: one relevance / similarity output, as sentence-transformers
         if num_labels is not None:
             kwargs["num_labels"] = num_labels

@@ -33,7 +33,7 @@ from transformers import (
 from . import __version__
 from .checks import check_output_dir
 from .config import XencArguments
-from .cross_encoder import CrossEncoder, mark_activation
+from .cross_encoder import CrossEncoder
 from .data import (
     ID2LABEL,
     LABEL2ID,
@@ -45,6 +45,7 @@ from .data import (
     tokenize_groups,
     tokenize_pairs,
 )
+from .heads import mark_activation
 from .models import resolve_model
 from .retrieval import add_teacher_scores
 from .trainer import GROUP_LOSSES, CrossEncoderTrainer

@@ -1,0 +1,51 @@
+"""What a saved head means beyond its weights: one output or several, and the activation of its scores.
+
+The activation is recorded where sentence-transformers reads it (`config.json`, `sentence_transformers.activation_fn`,
+and `config_sentence_transformers.json` when present), so saved models score the same in both libraries.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+from transformers import AutoConfig, PretrainedConfig
+
+logger = logging.getLogger(__name__)
+_ACTIVATIONS = {1: "torch.nn.modules.activation.Sigmoid"}  # the default per num_labels; Identity otherwise
+
+
+def mark_activation(config: PretrainedConfig, activation: Callable | None = None) -> None:
+    """Record the score activation in `config.json` (`sentence_transformers.activation_fn`) for interop: the
+    default of the head (sigmoid for one label, identity otherwise) or `activation`'s class path."""
+    default = _ACTIVATIONS.get(config.num_labels, "torch.nn.modules.linear.Identity")
+    path = f"{type(activation).__module__}.{type(activation).__qualname__}" if activation is not None else default
+    config.sentence_transformers = {**(getattr(config, "sentence_transformers", None) or {}), "activation_fn": path}
+
+
+def saved_activation(config: PretrainedConfig, folder: str | None = None) -> torch.nn.Module:
+    """The activation a saved model asks for (`config_sentence_transformers.json`, else `config.json`), or the
+    head's default. Only `torch.nn` modules are built from a saved name: loading never imports other code."""
+    path = (getattr(config, "sentence_transformers", None) or {}).get("activation_fn")
+    st_config = Path(folder or "") / "config_sentence_transformers.json"
+    if folder and st_config.is_file():
+        path = json.loads(st_config.read_text()).get("activation_fn") or path
+    default = _ACTIVATIONS.get(config.num_labels, "torch.nn.modules.linear.Identity")
+    module, _, name = (path or default).rpartition(".")
+    if not module.startswith("torch.nn.") or not isinstance(getattr(torch.nn, name, None), type):
+        logger.warning("The saved activation_fn %r is not a torch.nn module and is not imported; using %s. Pass "
+                       "activation_fn= to choose another.", path, default)  # fmt: skip
+        module, _, name = default.rpartition(".")
+    return getattr(torch.nn, name)()
+
+
+def has_classifier_head(path: str, hub: dict) -> bool:
+    """Whether the checkpoint was saved as a sequence classifier (else it is a base model: one output)."""
+    try:
+        architectures = AutoConfig.from_pretrained(path, **hub).architectures or []
+    except OSError:
+        return True  # let the model loader raise its own message
+    return any(a.endswith("ForSequenceClassification") for a in architectures)
