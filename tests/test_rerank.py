@@ -131,3 +131,11 @@ def test_distillation_from_a_teacher_cross_encoder(tiny_model_dir, tmp_path):
                                 "--teacher", str(tiny_model_dir), "--num_negatives", "3", "--output_dir", str(out),
                                 *FAST]))  # fmt: skip
     assert math.isfinite(metrics["train_loss"]) and 0 < metrics["test_map"] <= 1
+
+
+def test_xenc_train_prints_the_ranking_metrics(tiny_model_dir, tmp_path, capsys):
+    from xenc.cli import main as cli
+
+    cli(["train", "--model", str(tiny_model_dir), "--dataset", "trecqa", "--output_dir", str(tmp_path / "run"), *FAST])
+    table = capsys.readouterr().out
+    assert all(f"| {key}" in table for key in ("untrained_map", "eval_map", "test_map", "test_mrr@10", "test_ndcg@10"))

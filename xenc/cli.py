@@ -47,7 +47,8 @@ def cmd_train(argv: list[str]) -> None:
     from .train import environment, main, parse_args
 
     metrics = main(*parse_args(argv))
-    rows = [(k, v) for k, v in metrics.items() if k.endswith(("spearman", "pearson", "accuracy", "macro_f1"))]
+    ends = ("spearman", "pearson", "accuracy", "macro_f1", "_map", "mrr@10", "ndcg@10")
+    rows = [(k, v) for k, v in metrics.items() if k.endswith(ends)]
     print_table(rows + [("wall time (s)", f"{metrics['wall_time_s']:.0f}"), ("device", environment()["device"])])
 
 
