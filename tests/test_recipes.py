@@ -45,3 +45,11 @@ def test_bi_encoder_embeddings_are_unit_vectors_in_input_order(tiny_model_dir):
     assert bi.similarity(texts[:1], texts[:1])[0] == pytest.approx(1.0, abs=1e-5)
     with pytest.raises(ValueError, match="equal length"):
         bi.similarity(texts, texts[:1])
+
+
+@pytest.mark.parametrize("name", sorted(RECIPES))
+def test_every_recipe_parses(name):
+    from xenc.train import parse_args
+
+    cfg, args = parse_args([*RECIPES[name], "--output_dir", "unused"])
+    assert cfg.dataset and args.num_train_epochs >= 1

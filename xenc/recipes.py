@@ -25,6 +25,25 @@ RECIPES: dict[str, list[str]] = {
     "sick-e": ["--dataset", "sick-e-both", "--num_train_epochs", "4", *_CPU, "--label_smoothing_factor", "0.1"],
     # the same tasks from all-mpnet-base-v2 (110M): lr 3e-5, bf16 (CPU: ~2x fp32's speed); the best epoch on dev kept
     "stsb-mpnet": ["--dataset", "stsb", "--num_train_epochs", "3", *_MPNET],
+    # TrecQA answer selection: listwise over 1 right + 7 wrong candidates of a question (chosen over lambda on dev MAP)
+    "trecqa": [
+        "--dataset",
+        "trecqa",
+        "--model",
+        "minilm-l6",
+        "--loss",
+        "listwise",
+        "--num_negatives",
+        "7",
+        "--num_train_epochs",
+        "3",
+        "--learning_rate",
+        "5e-5",
+        "--per_device_train_batch_size",
+        "4",
+        "--max_length",
+        "128",
+    ],  # fmt: skip
     "sick-e-mpnet": [
         "--dataset",
         "sick-e-both",
