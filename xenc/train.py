@@ -179,13 +179,9 @@ def main(
     )  # fmt: skip
     pad_to = 8 if _pads_to_8(training_args) else None
     collator = pair_collator(tokenizer, pad_to)
-    if cfg.task == "rerank" and (cfg.loss or "bce") in GROUP_LOSSES:  # each positive with num_negatives of its query's
-        groups = groups_from_pairs(data[cfg.train_split], cfg.num_negatives, training_args.seed)
-        if cfg.teacher:
-            teacher = CrossEncoder(cfg.teacher, max_length=cfg.max_length)
-            groups = add_teacher_scores(groups, teacher, training_args.per_device_eval_batch_size)
-        encoded[cfg.train_split] = tokenize_groups(groups, tokenizer, cfg.max_length)
-        collator = RerankCollator(tokenizer, pad_to)
+    if cfg.task == "rerank" and (cfg.loss or "bce") in GROUP_LOSSES:
+        encoded[cfg.train_split] = rerank_groups(cfg, training_args, data[cfg.train_split], tokenizer)
+        collator = RerankCollator(tokenizer, pad_to)  # groups for training, flat candidate rows for evaluation
     # The untrained baseline is measured by train() itself (eval_on_start), after it has wrapped the model for DDP /
     # FSDP / DeepSpeed. Calling evaluate() first (transformers 5.24, accelerate 1.15) marks the model as prepared for
     # evaluation only, and train() then skips DDP: each process would train alone on its shard, unsynchronised.
@@ -220,6 +216,16 @@ def main(
         results["log_history"] = trainer.state.log_history  # losses and eval metrics by step: learning curves
         (out / "results.json").write_text(json.dumps({**results, "environment": environment()}, indent=2))
     return metrics
+
+
+def rerank_groups(cfg: XencArguments, training_args: TrainingArguments, train: datasets.Dataset, tokenizer):
+    """Tokenized rerank groups: each relevant candidate with `num_negatives` irrelevant ones of its query, and the
+    teacher's logits for them under a distillation loss."""
+    groups = groups_from_pairs(train, cfg.num_negatives, training_args.seed)
+    if cfg.teacher:  # every process scores all groups (the same on each): simple, and cheap beside training
+        teacher = CrossEncoder(cfg.teacher, max_length=cfg.max_length)
+        groups = add_teacher_scores(groups, teacher, training_args.per_device_eval_batch_size)
+    return tokenize_groups(groups, tokenizer, cfg.max_length)
 
 
 def _train_dataset(cfg: XencArguments, training_args: TrainingArguments, train: datasets.Dataset):
