@@ -23,3 +23,4 @@ if __name__ == "__main__":
     np.save(out / f"all-rank{state.process_index}.npy", scores)
     np.save(out / f"one-rank{state.process_index}.npy", one)
     (out / f"world-rank{state.process_index}.txt").write_text(str(state.num_processes))
+    state.destroy_process_group()  # else gloo's threads can abort the process at exit ("terminate called ...")

@@ -108,7 +108,7 @@ def test_predict_distributed_matches_one_process_in_input_order(tiny_model_dir, 
     pairs_file.write_text(json.dumps(pairs))
     launch_2_processes("distributed_predict.py", str(tiny_model_dir), str(pairs_file), str(tmp_path))
     expected = CrossEncoder(str(tiny_model_dir), device="cpu").predict(pairs, batch_size=4)
-    assert len(np.unique(expected.round(6))) > 10  # distinct scores, so a reordering would show
+    assert len(np.unique(expected)) > 15  # distinct scores (near 0.5 for random weights), so a reordering would show
     for rank in (0, 1):
         assert (tmp_path / f"world-rank{rank}.txt").read_text() == "2"  # really split, not scored twice
         got = np.load(tmp_path / f"all-rank{rank}.npy")

@@ -20,6 +20,7 @@ def predict_distributed(model: CrossEncoder, pairs: Sequence, **predict_kwargs) 
     `len(pairs) % num_processes` slices are one pair longer, none is padded), and `gather_object` concatenates the
     slices in process order, which is input order. In a plain single process it is `model.predict(pairs)`.
     Call it on every process (it synchronises them); under several GPUs the model is moved to this process's GPU.
+    End the script with `PartialState().destroy_process_group()`: a gloo group left open can abort a process at exit.
 
     Args:
         model: a `CrossEncoder`, loaded on every process.
