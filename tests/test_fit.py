@@ -1,5 +1,7 @@
 """The seed API: InputExample + DataLoader + evaluator + CrossEncoder.fit, as in the sentence-transformers docs."""
 
+import json
+
 import pandas as pd
 import pytest
 from torch.utils.data import DataLoader
@@ -32,15 +34,30 @@ def test_fit_with_evaluator_saves_the_best_model_and_logs_scores(tiny_model_dir,
     )
     assert len(seen) == 15 and max(seen) > before
     assert (tmp_path / "out" / "model.safetensors").exists()
-    assert (tmp_path / "out" / "CrossEncoderCorrelationEvaluator_sts-dev_results.csv").read_text().count("\n") == 16
+    csv = tmp_path / "out" / "eval" / "CrossEncoderCorrelationEvaluator_sts-dev_results.csv"  # where ST's fit puts it
+    assert csv.read_text().count("\n") == 16
     best = CrossEncoder(str(tmp_path / "out"), device="cpu")
     assert evaluator(best)["sts-dev_spearman"] == pytest.approx(max(seen), abs=1e-6)
 
 
 def test_fit_refuses_an_output_path_that_holds_a_model(tiny_model_dir):
     model = CrossEncoder(str(tiny_model_dir), device="cpu")
-    with pytest.raises(FileExistsError, match="already holds a model"):
+    with pytest.raises(FileExistsError, match="already holds a model.*overwrite_output_path=True"):
         model.fit(DataLoader(_examples(), batch_size=4), output_path=str(tiny_model_dir))
+
+
+def test_running_a_fit_script_twice_replaces_its_own_save_and_keeps_other_files(tiny_model_dir, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    for lr in (1e-3, 3e-3):  # the same script run twice, as with sentence-transformers
+        model = CrossEncoder(str(tiny_model_dir), device="cpu")
+        model.fit(DataLoader(_examples(), batch_size=5), warmup_steps=0, optimizer_params={"lr": lr},
+                  output_path=str(out), show_progress_bar=False)  # fmt: skip
+        saved = CrossEncoder(str(out), device="cpu").predict([["a man", "a dog"]])
+        assert saved == pytest.approx(model.predict([["a man", "a dog"]]), abs=1e-6)  # this run's model, not the last
+    assert json.loads((out / "fit_args.json").read_text())["optimizer_params"] == {"lr": 3e-3}
+    assert (out / "notes.txt").read_text() == "mine"
 
 
 def test_fit_rejects_labels_outside_0_1_for_one_label(tiny_model_dir):

@@ -69,13 +69,14 @@ def encode_labels(labels: Sequence, label2id: dict[str, int]) -> list[int]:
     return out
 
 
-def check_output_dir(path: str | Path, overwrite: bool) -> None:
+def check_output_dir(
+    path: str | Path, overwrite: bool, fix: str = "overwrite_output_dir=True (CLI: --overwrite_output_dir)"
+) -> None:
     """Refuse to write into a folder that already holds a saved model, unless `overwrite` is set."""
     folder = Path(path)
     found = [name for name in MODEL_FILES if (folder / name).exists()]
     if found and not overwrite:
         raise FileExistsError(
             f"{folder} already holds a model ({', '.join(found)}); nothing was written. "
-            "Fix: choose another output dir, or pass overwrite_output_dir=True (CLI: --overwrite_output_dir) "
-            "to replace it."
+            f"Fix: choose another output dir, or pass {fix} to replace it."
         )

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import tempfile
+from pathlib import Path
 
 import torch
 from datasets import Dataset
@@ -23,34 +25,44 @@ _SCHEDULERS = {
     "warmupcosinewithhardrestarts": "cosine_with_restarts",
 }
 _LOSSES = {nn.BCEWithLogitsLoss: "bce", nn.MSELoss: "mse", nn.CrossEntropyLoss: "ce"}
+FIT_RECORD = "fit_args.json"  # written beside every model `fit` saves: a later fit may replace that model
+
+
+def _save(cross_encoder, output_path: str, record: dict) -> None:
+    """Save the model to `output_path` (replacing only model and tokenizer files) and the fit's record beside it."""
+    cross_encoder.save_pretrained(output_path, overwrite=True)
+    (Path(output_path) / FIT_RECORD).write_text(json.dumps(record, indent=2, default=str))
 
 
 class _EvaluatorCallback(TrainerCallback):
     """Runs the evaluator every `evaluation_steps` and each epoch; saves the best model to `output_path`."""
 
-    def __init__(self, cross_encoder, evaluator, evaluation_steps, output_path, save_best_model, callback):
+    def __init__(self, cross_encoder, evaluator, evaluation_steps, output_path, save_best_model, callback, record):
         self.ce, self.evaluator, self.every = cross_encoder, evaluator, evaluation_steps
-        self.output_path, self.save_best, self.callback = output_path, save_best_model, callback
+        self.output_path, self.save_best, self.callback, self.record = output_path, save_best_model, callback, record
+        # evaluator CSVs go to output_path/eval, as in sentence-transformers' fit
+        self.csv_path = None if output_path is None else str(Path(output_path) / "eval")
         self.best = -float("inf")
 
-    def _evaluate(self, state, steps: int) -> None:
-        epoch = int(state.epoch or 0) - (1 if steps != -1 else 0)
-        metrics = self.evaluator(self.ce, output_path=self.output_path, epoch=epoch, steps=steps)
+    def _evaluate(self, state) -> None:
+        if self.csv_path is not None:
+            Path(self.csv_path).mkdir(parents=True, exist_ok=True)
+        metrics = self.evaluator(self.ce, output_path=self.csv_path, epoch=state.epoch, steps=state.global_step)
         score = metrics[self.evaluator.primary_metric]
-        logger.info("epoch %d steps %d: %s", epoch, steps, metrics)
+        logger.info("epoch %.2f steps %d: %s", state.epoch, state.global_step, metrics)
         if self.callback is not None:
-            self.callback(score, epoch, steps)
+            self.callback(score, state.epoch, state.global_step)
         if score > self.best:
             self.best = score
             if self.save_best and self.output_path is not None:
-                self.ce.save_pretrained(self.output_path, overwrite=True)  # replaces only this fit's own save
+                _save(self.ce, self.output_path, {**self.record, "best_step": state.global_step, "best_score": score})
 
     def on_step_end(self, args, state, control, **kwargs):
         if self.every > 0 and state.global_step % self.every == 0:
-            self._evaluate(state, steps=state.global_step)
+            self._evaluate(state)
 
     def on_epoch_end(self, args, state, control, **kwargs):
-        self._evaluate(state, steps=-1)
+        self._evaluate(state)
 
 
 def fit_cross_encoder(
@@ -79,7 +91,9 @@ def fit_cross_encoder(
 
     Only AdamW and the BCE / MSE / cross-entropy losses are supported; `activation_fct` becomes the model's
     `activation_fn` (used by the evaluators, `predict` and the saved model). Without an evaluator the final model is
-    saved to `output_path`.
+    saved to `output_path`; evaluator CSVs go to `output_path/eval`. Running the same script again replaces the
+    model an earlier `fit` saved there (it leaves `fit_args.json` beside it; other files are never touched); a model
+    saved there by anything else is refused unless `overwrite_output_path=True`.
     """
     if optimizer_class not in (None, torch.optim.AdamW):
         raise ValueError("fit supports AdamW only; for other optimizers use CrossEncoderTrainer(optimizers=...).")
@@ -88,7 +102,8 @@ def fit_cross_encoder(
     if scheduler.lower() not in _SCHEDULERS:
         raise ValueError(f"scheduler={scheduler!r} is unknown; use one of {list(_SCHEDULERS)}.")
     if output_path is not None:
-        check_output_dir(output_path, overwrite_output_path)
+        earlier_fit = (Path(output_path) / FIT_RECORD).exists()
+        check_output_dir(output_path, overwrite_output_path or earlier_fit, fix="overwrite_output_path=True")
     if activation_fct is not None:
         cross_encoder.activation_fn = activation_fct
     examples = list(train_dataloader.dataset)
@@ -100,6 +115,9 @@ def fit_cross_encoder(
         {"sentence1": [e.texts[0] for e in examples], "sentence2": [e.texts[1] for e in examples], "label": labels}
     )
     train = tokenize_pairs(data, cross_encoder.tokenizer, max_length=cross_encoder.max_length)
+    record = {"epochs": epochs, "batch_size": train_dataloader.batch_size, "examples": len(examples),
+              "optimizer_params": optimizer_params or {"lr": 2e-5}, "scheduler": scheduler,
+              "warmup_steps": warmup_steps, "weight_decay": weight_decay}  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
         args = TrainingArguments(
             output_dir=tmp,
@@ -119,7 +137,9 @@ def fit_cross_encoder(
         callbacks = []
         if evaluator is not None:
             callbacks.append(
-                _EvaluatorCallback(cross_encoder, evaluator, evaluation_steps, output_path, save_best_model, callback)
+                _EvaluatorCallback(
+                    cross_encoder, evaluator, evaluation_steps, output_path, save_best_model, callback, record
+                )
             )
         trainer = CrossEncoderTrainer(
             model=cross_encoder.model,
@@ -132,4 +152,4 @@ def fit_cross_encoder(
         )
         trainer.train()
     if output_path is not None and (evaluator is None or not save_best_model):
-        cross_encoder.save_pretrained(output_path, overwrite=True)
+        _save(cross_encoder, output_path, record)

@@ -1,0 +1,77 @@
+"""sentence-transformers' `fit` example scripts (our equivalents in tests/st_scripts/) run on xenc and on the peer,
+the two versions differing in their import lines only."""
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from xenc import resolve_model
+
+SCRIPTS = Path(__file__).parent / "st_scripts"
+ST_MODULES = {  # name imported from xenc -> the sentence-transformers module it comes from there
+    "CrossEncoder": "sentence_transformers.cross_encoder",
+    "InputExample": "sentence_transformers",
+    **{
+        name: "sentence_transformers.cross_encoder.evaluation"
+        for name in (
+            "CECorrelationEvaluator",
+            "CESoftmaxAccuracyEvaluator",
+            "CEF1Evaluator",
+            "CEBinaryClassificationEvaluator",
+            "CERerankingEvaluator",
+        )
+    },  # fmt: skip
+}
+EXPECTED = {  # script -> keys of the evaluator results it prints last, in both libraries
+    "training_stsbenchmark.py": {"sts-test_pearson", "sts-test_spearman"},
+    "training_nli.py": {"AllNLI-dev_f1_macro", "AllNLI-dev_f1_micro", "AllNLI-dev_f1_weighted"},
+    "training_duplicates.py": {"mrpc-dev_accuracy", "mrpc-dev_f1", "mrpc-dev_average_precision"},
+    "training_rerank.py": {"train-eval_mrr@10"},
+}
+
+
+def as_sentence_transformers(source: str) -> str:
+    """The script with its `from xenc import ...` line swapped for sentence-transformers' imports; nothing else."""
+    lines = []
+    for line in source.splitlines():
+        if line.startswith("from xenc import "):
+            names = line.removeprefix("from xenc import ").split(", ")
+            lines += [f"from {ST_MODULES[name]} import {name}" for name in names]
+        else:
+            assert "xenc" not in line, f"xenc outside the import line: {line}"
+            lines.append(line)
+    return "\n".join(lines) + "\n"
+
+
+def run_script(path: Path, out: Path) -> str:
+    env = {**os.environ, "XENC_DATA_DIR": str(Path(os.environ["XENC_DATA_DIR"]).resolve()),
+           "EXAMPLE_MODEL": str(resolve_model("minilm-l6")), "EXAMPLE_LIMIT": "48",
+           "EXAMPLE_EPOCHS": "1", "TOKENIZERS_PARALLELISM": "false",
+           # sentence-transformers 6.2's CrossEncoder.fit saves a best model only from step evaluations (its epoch-end
+           # evaluations never reach its save callback), so the scripts here also evaluate every 4 steps
+           "EXAMPLE_EVAL_STEPS": "4"}  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, str(path), str(out)], capture_output=True, text=True, env=env, timeout=600, cwd=out.parent
+    )  # sentence-transformers writes checkpoints/ into the working dir
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("script", sorted(EXPECTED))
+def test_example_script_runs_on_both_libraries_with_only_imports_changed(script, tmp_path):
+    source = (SCRIPTS / script).read_text()
+    peer = tmp_path / f"st_{script}"
+    peer.write_text(as_sentence_transformers(source))
+    assert "xenc" not in peer.read_text()
+    for name, path in (("xenc", SCRIPTS / script), ("st", peer)):
+        out = tmp_path / name
+        printed = run_script(path, out)
+        keys = set(re.findall(r"'([^']+)':", printed.strip().splitlines()[-1]))
+        assert EXPECTED[script] <= keys, (name, keys)
+        assert (out / "model.safetensors").exists(), name
+        assert list((out / "eval").glob("*.csv")), f"{name}: no evaluator CSV in output/eval"
