@@ -65,6 +65,17 @@ class _EvaluatorCallback(TrainerCallback):
         self._evaluate(state)
 
 
+def _examples_in_loader_order(loader) -> list:
+    """The loader's examples in one pass of its own order (shuffled if it shuffles), as sentence-transformers' fit
+    builds its training set: with the same seed both libraries then train on the same order."""
+    collate = loader.collate_fn
+    loader.collate_fn = list  # raw InputExamples, not the default collation (restored below)
+    try:
+        return [example for batch in loader for example in batch]
+    finally:
+        loader.collate_fn = collate
+
+
 def fit_cross_encoder(
     cross_encoder,
     train_dataloader,
@@ -106,7 +117,7 @@ def fit_cross_encoder(
         check_output_dir(output_path, overwrite_output_path or earlier_fit, fix="overwrite_output_path=True")
     if activation_fct is not None:
         cross_encoder.activation_fn = activation_fct
-    examples = list(train_dataloader.dataset)
+    examples = _examples_in_loader_order(train_dataloader)
     num_labels = cross_encoder.num_labels
     labels = [ex.label for ex in examples]
     check_labels(labels, len(examples), num_labels)
