@@ -82,12 +82,19 @@ def summarize_runs(run_dirs: list[str | Path]) -> dict[str, tuple[float, float]]
     }
 
 
+def _output(folder: Path) -> list[str]:
+    """`--output_dir folder`, resuming from its last complete checkpoint when an earlier attempt was stopped."""
+    stopped = any(folder.glob("checkpoint-*/trainer_state.json"))
+    return ["--output_dir", str(folder), *(["--resume_from_checkpoint", "true"] if stopped else [])]
+
+
 def reproduce(recipe: str, output_dir: str, seeds=SEEDS, extra: list[str] | None = None) -> dict:
     """Run `recipe` once per seed into `output_dir/seed-N` and return the summary of the runs.
 
     A recipe with a `PRETRAIN` stage first trains that into `seed-N/pretrain` and starts the recipe's run from it;
     `extra` flags go to both stages. A seed whose `results.json` exists is finished and kept, so a reproduction
-    stopped between seeds continues where it stopped when the same command runs again.
+    stopped continues where it stopped when the same command runs again: finished seeds are kept, a seed stopped
+    mid-run resumes from its last complete checkpoint.
     """
     from .train import main, parse_args
 
@@ -100,8 +107,9 @@ def reproduce(recipe: str, output_dir: str, seeds=SEEDS, extra: list[str] | None
             continue
         base = []
         if recipe in PRETRAIN:
-            pretrain = str(folder / "pretrain")
-            main(*parse_args([*PRETRAIN[recipe], "--seed", str(seed), "--output_dir", pretrain, *(extra or [])]))
-            base = ["--model", pretrain]
-        main(*parse_args([*RECIPES[recipe], *base, "--seed", str(seed), "--output_dir", str(folder), *(extra or [])]))
+            pretrain = folder / "pretrain"
+            if not (pretrain / "results.json").exists():
+                main(*parse_args([*PRETRAIN[recipe], "--seed", str(seed), *_output(pretrain), *(extra or [])]))
+            base = ["--model", str(pretrain)]
+        main(*parse_args([*RECIPES[recipe], *base, "--seed", str(seed), *_output(folder), *(extra or [])]))
     return summarize_runs(dirs)

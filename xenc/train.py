@@ -61,7 +61,7 @@ CLI_DEFAULTS = [
     "--eval_strategy", "epoch",
     "--save_strategy", "epoch",
     "--save_total_limit", "1",
-    "--save_only_model", "true",
+    "--save_only_model", "false",  # optimizer, scheduler and RNG state too: --resume_from_checkpoint is then exact
     "--load_best_model_at_end", "true",
     "--logging_steps", "50",
     "--report_to", "none",
@@ -168,7 +168,7 @@ def main(
     out = Path(training_args.output_dir)
     check_world(training_args)
     check_output_dir(out, cfg.overwrite_output_dir)  # on every process, so a refusal stops them all
-    had_checkpoints = set(out.glob("checkpoint-*"))
+    resume = resume_point(out, training_args.resume_from_checkpoint)
     set_seed(training_args.seed)
     data = load_splits(cfg)
     model, tokenizer = _load_model(cfg, data[cfg.train_split])
@@ -185,7 +185,7 @@ def main(
     # The untrained baseline is measured by train() itself (eval_on_start), after it has wrapped the model for DDP /
     # FSDP / DeepSpeed. Calling evaluate() first (transformers 5.24, accelerate 1.15) marks the model as prepared for
     # evaluation only, and train() then skips DDP: each process would train alone on its shard, unsynchronised.
-    training_args.eval_on_start = True
+    training_args.eval_on_start = resume is None  # a resumed run has its step-0 evaluation in the checkpoint's log
     trainer = CrossEncoderTrainer(
         model=model,
         args=training_args,
@@ -199,7 +199,7 @@ def main(
     )
     metrics = {"train_pairs": len(encoded[cfg.train_split]), "epochs": training_args.num_train_epochs}
     metrics.update(num_processes=training_args.world_size, effective_batch_size=effective_batch_size(training_args))
-    result = trainer.train()
+    result = trainer.train(resume_from_checkpoint=resume)
     metrics.update(untrained_metrics(trainer.state.log_history))
     metrics.update(result.metrics, train_steps=trainer.state.global_step)
     metrics.update(trainer.evaluate())
@@ -208,7 +208,7 @@ def main(
     mark_activation(model.config)
     trainer.save_model()
     if trainer.is_world_process_zero():
-        for folder in set(out.glob("checkpoint-*")) - had_checkpoints:  # this run's checkpoints; the best is saved
+        for folder in out.glob("checkpoint-*"):  # all this run's (resume_point refuses other runs'); the best is saved
             shutil.rmtree(folder)
         metrics["wall_time_s"] = time.perf_counter() - start
         trainer.save_metrics("all", metrics)
@@ -216,6 +216,43 @@ def main(
         results["log_history"] = trainer.state.log_history  # losses and eval metrics by step: learning curves
         (out / "results.json").write_text(json.dumps({**results, "environment": environment()}, indent=2))
     return metrics
+
+
+def resume_point(out: Path, resume_from_checkpoint: str | None) -> str | None:
+    """The checkpoint to resume from: `None` (a fresh run), a checkpoint folder, or `"true"` for the last complete
+    one in `out` (a checkpoint killed mid-write lacks `trainer_state.json`, written last, and is passed over).
+
+    A fresh run refuses an output dir that holds another run's checkpoints: Trainer's rotation would delete them.
+    """
+    found = sorted(out.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[-1]) if p.name[11:].isdigit() else -1)
+    complete = [p for p in found if (p / "trainer_state.json").exists()]
+    if resume_from_checkpoint is None or str(resume_from_checkpoint).lower() in ("false", "none", ""):
+        if found:
+            fix = "continue it with --resume_from_checkpoint true" if complete else "delete them (none is complete)"
+            raise FileExistsError(
+                f"{out} holds checkpoints of an earlier run ({', '.join(p.name for p in found)}); nothing changed. "
+                f"Fix: {fix}, or choose another output dir."
+            )
+        return None
+    if str(resume_from_checkpoint).lower() == "true":
+        if not complete:
+            raise FileNotFoundError(
+                f"--resume_from_checkpoint true: {out} has no complete checkpoint (checkpoint-*/trainer_state.json). "
+                "Fix: drop the flag to start afresh, or pass the checkpoint folder."
+            )
+        return str(complete[-1])
+    folder = Path(resume_from_checkpoint)
+    if not (folder / "trainer_state.json").exists():
+        raise FileNotFoundError(
+            f"--resume_from_checkpoint {folder}: no trainer_state.json there (not a checkpoint, or one killed while "
+            "being written). Fix: pass a checkpoint-* folder of the run, or true for the last complete one."
+        )
+    if not (folder / "optimizer.pt").exists():
+        raise ValueError(
+            f"--resume_from_checkpoint {folder}: the checkpoint holds no optimizer state (saved with "
+            "--save_only_model true), so training cannot continue exactly. Fix: start afresh."
+        )
+    return str(folder)
 
 
 def rerank_groups(cfg: XencArguments, training_args: TrainingArguments, train: datasets.Dataset, tokenizer):

@@ -1,0 +1,97 @@
+"""Resume: a run stopped by Ctrl-C or a kill, resumed with --resume_from_checkpoint, ends exactly where the
+uninterrupted run with the same seed ends (weights and metrics)."""
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import load_file
+from transformers import TrainerCallback
+
+from xenc.recipes import _output
+from xenc.train import main, parse_args
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def flags(model_dir, out) -> list[str]:
+    """12 steps (48 pairs, batch 8, 2 epochs), a checkpoint and an evaluation every 3 steps."""
+    return ["--model", str(model_dir), "--dataset", "stsb", "--max_train_samples", "48", "--max_eval_samples", "16",
+            "--num_train_epochs", "2", "--per_device_train_batch_size", "8", "--max_length", "64",
+            "--eval_strategy", "steps", "--eval_steps", "3", "--save_strategy", "steps", "--save_steps", "3",
+            "--disable_tqdm", "true", "--output_dir", str(out)]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tiny_model_dir, tmp_path_factory):
+    out = tmp_path_factory.mktemp("resume") / "uninterrupted"
+    main(*parse_args(flags(tiny_model_dir, out)))
+    return out
+
+
+class CountSteps(TrainerCallback):
+    """The optimizer steps this process really ran (a resume that restarted at step 0 would run all 12)."""
+
+    def __init__(self):
+        self.steps = []
+
+    def on_step_end(self, args, state, control, **kwargs):
+        self.steps.append(state.global_step)
+
+
+def assert_same_run(a: Path, b: Path) -> None:
+    wa, wb = load_file(a / "model.safetensors"), load_file(b / "model.safetensors")
+    assert wa.keys() == wb.keys() and all(torch.equal(wa[k], wb[k]) for k in wa)
+    ma, mb = (json.loads((p / "results.json").read_text())["metrics"] for p in (a, b))
+    for key in ("untrained_spearman", "eval_spearman", "eval_loss", "test_spearman", "train_steps"):
+        assert ma[key] == mb[key], key
+    assert not list(b.glob("checkpoint-*"))  # the resumed run cleans up its checkpoints like any run
+
+
+@pytest.mark.parametrize("signal", ["INT", "KILL"])
+def test_a_stopped_run_resumes_to_the_same_weights_and_metrics(signal, tiny_model_dir, uninterrupted, tmp_path):
+    out = tmp_path / "stopped"
+    cmd = [sys.executable, str(ROOT / "tests" / "interrupted_train.py"), "7", signal, *flags(tiny_model_dir, out)]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert done.returncode != 0 and not (out / "results.json").exists()  # it really stopped, after checkpoint-6
+    assert max(int(p.name.split("-")[1]) for p in out.glob("checkpoint-*")) == 6  # rotation may keep the best too
+    ran = CountSteps()
+    main(*parse_args([*flags(tiny_model_dir, out), "--resume_from_checkpoint", "true"]), callbacks=[ran])
+    assert ran.steps == list(range(7, 13))  # from checkpoint-6 on
+    assert_same_run(uninterrupted, out)
+
+
+def test_resume_passes_over_a_checkpoint_killed_while_written(tiny_model_dir, uninterrupted, tmp_path):
+    out = tmp_path / "partial"
+    cmd = [sys.executable, str(ROOT / "tests" / "interrupted_train.py"), "8", "KILL", *flags(tiny_model_dir, out)]
+    subprocess.run(cmd, capture_output=True, timeout=300, cwd=ROOT)
+    partial = out / "checkpoint-9"  # a save cut short: weights written, trainer_state.json (written last) missing
+    shutil.copytree(out / "checkpoint-6", partial)
+    (partial / "trainer_state.json").unlink()
+    assert _output(out)[-2:] == ["--resume_from_checkpoint", "true"]  # what `xenc reproduce` passes
+    ran = CountSteps()
+    main(*parse_args([*flags(tiny_model_dir, out), *_output(out)[2:]]), callbacks=[ran])
+    assert ran.steps == list(range(7, 13))
+    assert_same_run(uninterrupted, out)
+
+
+def test_a_fresh_run_refuses_an_output_dir_with_another_runs_checkpoints(tiny_model_dir, tmp_path):
+    (tmp_path / "checkpoint-50").mkdir()
+    (tmp_path / "checkpoint-50" / "trainer_state.json").write_text("{}")
+    with pytest.raises(FileExistsError, match="checkpoint-50.*--resume_from_checkpoint true"):
+        main(*parse_args(flags(tiny_model_dir, tmp_path)))
+    assert (tmp_path / "checkpoint-50" / "trainer_state.json").exists()
+
+
+@pytest.mark.parametrize(
+    ("resume", "words"),
+    [("true", "has no complete checkpoint"), ("{tmp}/nowhere", "no trainer_state.json there")],
+)
+def test_resume_names_what_is_missing(resume, words, tiny_model_dir, tmp_path):
+    with pytest.raises(FileNotFoundError, match=words):
+        main(*parse_args([*flags(tiny_model_dir, tmp_path / "out"), "--resume_from_checkpoint",
+                          resume.format(tmp=tmp_path)]))  # fmt: skip
