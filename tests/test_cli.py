@@ -51,7 +51,7 @@ def test_eval_on_a_csv_and_predict_to_a_file(tiny_model_dir, tmp_path, capsys):
     cli(["predict", "--model", str(tiny_model_dir), "--input", str(FIXTURES / "sts_pairs.csv"), "--output", str(out)])
     scores = pd.read_csv(out)
     assert len(scores) == 20 and scores["score"].between(0, 1).all()
-    with pytest.raises(SystemExit, match="exists"):
+    with pytest.raises(SystemExit) as stop:
         cli(
             [
                 "predict",
@@ -63,6 +63,7 @@ def test_eval_on_a_csv_and_predict_to_a_file(tiny_model_dir, tmp_path, capsys):
                 str(out),
             ]
         )
+    assert stop.value.code == 2 and "exists; nothing was written" in capsys.readouterr().err
 
 
 def test_train_runs_unchanged_under_accelerate_launch(tiny_model_dir, tmp_path):

@@ -9,7 +9,7 @@ import torch
 from tqdm.auto import tqdm
 from transformers import AutoModel, AutoTokenizer
 
-from .models import DEFAULT_MODEL, resolve_model
+from .models import DEFAULT_MODEL, load_pretrained, resolve_model
 
 
 class BiEncoder:
@@ -21,11 +21,17 @@ class BiEncoder:
         array([0.7...], dtype=float32)
     """
 
-    def __init__(self, model_name_or_path: str = DEFAULT_MODEL, max_length: int = 256, device: str | None = None):
+    def __init__(
+        self,
+        model_name_or_path: str = DEFAULT_MODEL,
+        max_length: int = 256,
+        device: str | None = None,
+        allow_pickle: bool = False,
+    ):
         path = resolve_model(model_name_or_path)
         self.tokenizer = AutoTokenizer.from_pretrained(path)
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
-        self.model = AutoModel.from_pretrained(path).to(self.device).eval()
+        self.model = load_pretrained(AutoModel, path, allow_pickle).to(self.device).eval()
         self.max_length = min(max_length, self.tokenizer.model_max_length)  # never past the position table
 
     @torch.inference_mode()

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+import torch
 
 MODEL_FILES = ("config.json", "model.safetensors", "pytorch_model.bin")
 
@@ -80,3 +81,19 @@ def check_output_dir(
             f"{folder} already holds a model ({', '.join(found)}); nothing was written. "
             f"Fix: choose another output dir, or pass {fix} to replace it."
         )
+
+
+def check_device(device: str | None) -> torch.device:
+    """The device to run on (default: CUDA when available); refuse one this machine does not have."""
+    if device is None:
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(device)
+    except RuntimeError as err:
+        raise ValueError(f"device={device!r} is not a device name; use 'cpu', 'cuda', 'cuda:1', 'mps'.") from err
+    if dev.type == "cuda" and (not torch.cuda.is_available() or (dev.index or 0) >= torch.cuda.device_count()):
+        raise ValueError(f"device={device!r}, but this machine has {torch.cuda.device_count()} CUDA GPU(s). "
+                         "Fix: device='cpu', or leave device unset to pick one.")  # fmt: skip
+    if dev.type == "mps" and not torch.backends.mps.is_available():
+        raise ValueError(f"device={device!r}, but MPS is not available here. Fix: device='cpu'.")
+    return dev

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -32,15 +33,66 @@ def print_table(rows: list[tuple[str, object]], title: str = "") -> None:
         print(f"| {name:<{width}} | {value:.4f} |" if isinstance(value, float) else f"| {name:<{width}} | {value} |")
 
 
-def read_pairs(path: str) -> pd.DataFrame:
-    """Read a CSV/TSV with `sentence1,sentence2[,label]` columns (or the first two columns as the pair)."""
-    sep = "\t" if path.endswith((".tsv", ".txt")) else ","
-    df = pd.read_csv(sys.stdin if path == "-" else path, sep=sep, keep_default_na=False)
+class UsageError(Exception):
+    """A bad command line or input file: printed as one line, exit status 2."""
+
+
+def read_pairs(path: str, sep: str | None = None, encoding: str = "utf-8") -> pd.DataFrame:
+    """Read a CSV/TSV with `sentence1,sentence2[,label]` columns (or the first two columns as the pair).
+
+    Every problem is a `UsageError` naming the file (and the line where there is one): missing, empty, not in
+    `encoding`, a row with another number of fields than the header, an empty text.
+    """
+    sep = sep or ("\t" if path.endswith((".tsv", ".txt")) else ",")
+    if path != "-" and not Path(path).is_file():
+        raise UsageError(f"{path}: no such file. Fix: check the path (or pass - to read stdin).")
+    try:
+        df = pd.read_csv(sys.stdin if path == "-" else path, sep=sep, keep_default_na=False, encoding=encoding,
+                         dtype=str)  # fmt: skip
+    except pd.errors.EmptyDataError as err:
+        raise UsageError(
+            f"{path}: the file is empty; it needs a header sentence1,sentence2[,label] and rows."
+        ) from err
+    except UnicodeDecodeError as err:
+        raise UsageError(f"{path}: byte {err.start} is not {encoding}. Fix: pass --encoding (e.g. latin-1).") from err
+    except pd.errors.ParserError as err:  # "Expected 3 fields in line 7, saw 4"
+        raise UsageError(f"{path}: {err}. Fix: quote texts that contain {sep!r}, or pass --sep.") from err
     if not {"sentence1", "sentence2"} <= set(df.columns):
         if df.shape[1] < 2:
-            raise SystemExit(f"{path}: need columns sentence1,sentence2[,label]; found {list(df.columns)}.")
+            raise UsageError(f"{path}: need columns sentence1,sentence2[,label]; found {list(df.columns)}.")
         df = df.rename(columns={df.columns[0]: "sentence1", df.columns[1]: "sentence2"})
+    if df.empty:
+        raise UsageError(f"{path}: a header but no rows; nothing to score.")
+    for column in ("sentence1", "sentence2"):
+        empty = [i + 2 for i, text in enumerate(df[column]) if not text.strip()]  # line numbers: header is line 1
+        if empty:
+            raise UsageError(f"{path}: empty {column} on line(s) {empty[:5]}; fill in or drop those rows.")
     return df
+
+
+def score_labels(path: str, df: pd.DataFrame) -> np.ndarray:
+    """The `label` column as floats, or a UsageError naming the lines that are not numbers."""
+    values = pd.to_numeric(df["label"].str.strip(), errors="coerce")
+    bad = [i + 2 for i, v in enumerate(values) if not np.isfinite(v)]
+    if bad:
+        raise UsageError(f"{path}: label on line(s) {bad[:5]} is not a number: {df['label'].iloc[bad[0] - 2]!r}.")
+    return values.to_numpy(dtype=float)
+
+
+def load_scorer(args: argparse.Namespace):
+    """The `CrossEncoder` for eval / predict; refuses a base model whose head would be untrained (random scores)."""
+    import warnings
+
+    from .cross_encoder import CrossEncoder
+
+    with warnings.catch_warnings(record=True):  # the untrained-head warning becomes the refusal below
+        model = CrossEncoder(args.model, max_length=args.max_length, device=args.device)
+    if model.untrained_head and not args.allow_untrained_head:
+        raise UsageError(
+            f"{args.model} has no trained classification head, so its scores would be random. Fix: pass a trained "
+            "cross-encoder (xenc train writes one), or --allow_untrained_head to score anyway."
+        )
+    return model
 
 
 def cmd_train(argv: list[str]) -> None:
@@ -54,32 +106,58 @@ def cmd_train(argv: list[str]) -> None:
 
 def cmd_eval(args: argparse.Namespace) -> None:
     from .checks import encode_labels
-    from .cross_encoder import CrossEncoder
     from .data import load
     from .metrics import nli_metrics, sts_metrics
 
-    df = read_pairs(args.data) if args.data else load(args.dataset, split=args.split).to_pandas()
-    model = CrossEncoder(args.model, max_length=args.max_length)
+    name = args.data or f"{args.dataset}/{args.split}"
+    if args.data:
+        df = read_pairs(args.data, args.sep, args.encoding)
+        if "label" not in df.columns:
+            raise UsageError(f"{name}: no label column; eval needs sentence1,sentence2,label (predict does not).")
+    else:
+        df = load(args.dataset, split=args.split).to_pandas()
+    if len(df) < 2:
+        raise UsageError(f"{name}: {len(df)} pair(s); a correlation or an accuracy needs at least 2.")
+    model = load_scorer(args)
+    if model.num_labels == 1:
+        labels = score_labels(name, df) if args.data else df["label"].to_numpy(dtype=float)
+        if labels.min() == labels.max():
+            raise UsageError(f"{name}: every label is {labels[0]}; a correlation with constant labels is undefined.")
+        if labels.min() < 0 or labels.max() > 1:
+            raise UsageError(
+                f"{name}: labels span {labels.min():g}..{labels.max():g}, but the model scores 0..1. "
+                "Fix: divide the labels by their scale (e.g. STS 0..5 -> /5)."
+            )
+    else:
+        raw = [int(y) if str(y).strip().isdigit() else str(y).strip() for y in df["label"]]  # ids or names
+        try:
+            labels = np.array(encode_labels(raw, model.config.label2id))
+        except ValueError as err:
+            raise UsageError(f"{name}: {err}") from err
+        if labels.max() >= model.num_labels:
+            raise UsageError(f"{name}: class id {labels.max()} but the model has {model.num_labels} classes.")
     start = time.perf_counter()
     scores = model.predict(list(zip(df["sentence1"], df["sentence2"])), batch_size=args.batch_size)
     if model.num_labels == 1:
-        metrics = sts_metrics(scores, df["label"].to_numpy(dtype=float))
+        metrics = sts_metrics(scores, labels)
     else:
-        labels = np.array(encode_labels(list(df["label"]), model.config.label2id))
         metrics = nli_metrics(scores, labels, model.config.id2label)
     rows = [*metrics.items(), ("pairs", len(df)), ("pairs/s", f"{len(df) / (time.perf_counter() - start):.0f}")]
-    print_table(rows, f"{args.model} on {args.data or f'{args.dataset}/{args.split}'}")
+    print_table(rows, f"{args.model} on {name}")
 
 
 def cmd_predict(args: argparse.Namespace) -> None:
-    from .cross_encoder import CrossEncoder
-
-    df = read_pairs(args.input)
-    if args.output and Path(args.output).exists() and not args.overwrite:
-        raise SystemExit(f"{args.output} exists; nothing was written. Pass --overwrite or another --output.")
-    scores = CrossEncoder(args.model, max_length=args.max_length).predict(
-        list(zip(df["sentence1"], df["sentence2"])), batch_size=args.batch_size
-    )
+    df = read_pairs(args.input, args.sep, args.encoding)
+    if args.output:
+        out_path = Path(args.output)
+        if args.input != "-" and out_path.resolve() == Path(args.input).resolve():
+            raise UsageError(f"--output {args.output} is the input file; write the scores to another file.")
+        if not out_path.parent.is_dir():
+            raise UsageError(f"--output {args.output}: folder {out_path.parent} does not exist; create it first.")
+        if out_path.exists() and not args.overwrite:
+            raise UsageError(f"{args.output} exists; nothing was written. Pass --overwrite or another --output.")
+    model = load_scorer(args)
+    scores = model.predict(list(zip(df["sentence1"], df["sentence2"])), batch_size=args.batch_size)
     cols = {"score": scores} if scores.ndim == 1 else {f"logit_{i}": scores[:, i] for i in range(scores.shape[1])}
     out = df[["sentence1", "sentence2"]].assign(**cols)
     out.to_csv(args.output or sys.stdout, index=False, sep="\t" if (args.output or "").endswith(".tsv") else ",")
@@ -153,6 +231,10 @@ def build_parser() -> argparse.ArgumentParser:
     for p in (ev, pr):
         p.add_argument("--batch_size", type=int, default=32)
         p.add_argument("--max_length", type=int, default=None)
+        p.add_argument("--device", default=None, help="cpu, cuda, ... (default: a GPU when there is one)")
+        p.add_argument("--sep", default=None, help="field separator of the file (default: tab for .tsv/.txt, else ,)")
+        p.add_argument("--encoding", default="utf-8")
+        p.add_argument("--allow_untrained_head", action="store_true", help="score with a base model's random head")
     demo = sub.add_parser("demo", help="train on STSb, evaluate, and re-rank an example (quick by default)")
     demo.add_argument("--full", action="store_true", help="the full recipe (4 epochs on all of STSb train)")
     demo.add_argument("--output_dir", default=None)
@@ -174,7 +256,13 @@ def main(argv: list[str] | None = None) -> None:
         return cmd_train(argv[1:])  # HfArgumentParser owns the train flags
     args = build_parser().parse_args(argv)
     commands = {"eval": cmd_eval, "predict": cmd_predict, "demo": cmd_demo, "reproduce": cmd_reproduce}
-    {**commands, "summarize": cmd_summarize}[args.command](args)
+    try:
+        {**commands, "summarize": cmd_summarize}[args.command](args)
+    except (UsageError, ValueError, TypeError, FileNotFoundError, FileExistsError) as err:
+        if os.environ.get("XENC_DEBUG"):
+            raise
+        print(f"xenc {args.command}: error: {err}", file=sys.stderr)  # XENC_DEBUG=1 shows the traceback
+        raise SystemExit(2) from None
 
 
 if __name__ == "__main__":

@@ -58,6 +58,12 @@ class XencArguments:
     overwrite_output_dir: bool = field(
         default=False, metadata={"help": "Replace a model already saved in output_dir (refused otherwise)."}
     )
+    trust_remote_code: bool = field(
+        default=False, metadata={"help": "Run Python code shipped with the base model (never asked on a terminal)."}
+    )
+    allow_pickle: bool = field(
+        default=False, metadata={"help": "Read pickle weights (pytorch_model.bin); by default only safetensors."}
+    )
 
     def __post_init__(self) -> None:
         if self.test_split is not None and self.test_split.lower() in ("", "none"):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from itertools import islice
 from pathlib import Path
@@ -13,10 +14,10 @@ import torch
 from tqdm.auto import tqdm
 from transformers import AutoModelForSequenceClassification, AutoTokenizer, PretrainedConfig
 
-from .checks import check_output_dir, check_pairs
+from .checks import check_device, check_output_dir, check_pairs
 from .data.mirror import ID2LABEL, LABEL2ID
 from .heads import has_classifier_head, mark_activation, saved_activation
-from .models import DEFAULT_MODEL, resolve_model
+from .models import DEFAULT_MODEL, load_pretrained, resolve_model
 
 logger = logging.getLogger(__name__)
 # weight dtype of predict; dynamic int8 quantization was measured and left out: -0.012 STSb Spearman
@@ -33,6 +34,7 @@ class CrossEncoder:
         max_length: longest encoded pair; default: the tokenizer's limit, at most 512.
         device: `cpu`, `cuda`, ...; default: CUDA when available.
         trust_remote_code: passed to transformers; keep False unless you trust the model's code.
+        allow_pickle: also read pickle weights (`pytorch_model.bin`); by default only safetensors are read.
         precision: `fp32` (default, exact), or `bf16` / `fp16`: `predict` runs a copy of the model in that dtype
             (made on first use and again whenever the fp32 weights change). bf16 is the fast path on CPUs with
             AMX and on GPUs; its accuracy cost is in the README's "Performance". Training (`fit`) and saved
@@ -60,6 +62,7 @@ class CrossEncoder:
         revision: str | None = None,
         local_files_only: bool = False,
         cache_folder: str | None = None,
+        allow_pickle: bool = False,
         **legacy,
     ):
         if precision not in PRECISIONS:
@@ -84,8 +87,9 @@ class CrossEncoder:
         kwargs.update(legacy.get("automodel_args") or {}, **(model_kwargs or {}))
         if classifier_dropout is not None:
             kwargs["classifier_dropout"] = classifier_dropout
-        if num_labels is None and not has_classifier_head(path, hub):
-            num_labels = 1  # a base checkpoint: one relevance / similarity output, as sentence-transformers
+        self.untrained_head = not has_classifier_head(path, hub)  # a base checkpoint: the head is created now
+        if num_labels is None and self.untrained_head:
+            num_labels = 1  # one relevance / similarity output, as sentence-transformers
         if num_labels is not None:
             kwargs["num_labels"] = num_labels
             if num_labels == len(LABEL2ID):
@@ -93,14 +97,26 @@ class CrossEncoder:
         tokenizer_kwargs = {**hub, **(legacy.get("tokenizer_args") or {}), **(tokenizer_kwargs or {})}
         self.tokenizer = AutoTokenizer.from_pretrained(path, **tokenizer_kwargs)
         try:
-            self.model = AutoModelForSequenceClassification.from_pretrained(path, **kwargs)
+            self.model = load_pretrained(AutoModelForSequenceClassification, path, allow_pickle, **kwargs)
         except RuntimeError as err:  # size mismatch of a trained head
             raise ValueError(
                 f"{model_name_or_path} has a classification head that does not fit num_labels={num_labels}. "
                 "Leave num_labels unset to use the saved head."
             ) from err
-        self.max_length = max_length or min(self.tokenizer.model_max_length, 512)
-        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        if self.untrained_head:
+            warnings.warn(
+                f"{model_name_or_path} has no classification head: a new, untrained one was created, so scores are "
+                "random until you train the model (fit, xenc train). Load a trained cross-encoder to score pairs.",
+                stacklevel=2,
+            )
+        limit = getattr(self.model.config, "max_position_embeddings", None) or 512
+        if max_length is not None and not 8 <= max_length <= limit:
+            raise ValueError(
+                f"max_length={max_length}: this model takes 8 to {limit} tokens per pair (its position table). "
+                "Fix: pass a max_length in that range, or leave it unset."
+            )
+        self.max_length = max_length or min(self.tokenizer.model_max_length, 512, limit)
+        self.device = check_device(device)
         self.model.to(self.device)
         folder = path if Path(path).is_dir() else None
         self.activation_fn = activation_fn or saved_activation(self.model.config, folder)
@@ -274,6 +290,8 @@ class CrossEncoder:
             [(query, d) for d in documents], batch_size, show_progress_bar, activation_fn, truncation="only_second",
             windows=windows, stride=stride,
         ) if documents else np.zeros(0)  # fmt: skip
+        if top_k is not None and (not isinstance(top_k, int | np.integer) or top_k < 1):
+            raise ValueError(f"top_k={top_k!r}; pass a positive integer, or None for all documents.")
         order = np.argsort(-scores, kind="stable")[:top_k]
         return [
             {"corpus_id": int(i), "score": float(scores[i]), **({"text": documents[i]} if return_documents else {})}
@@ -282,6 +300,8 @@ class CrossEncoder:
 
     def save_pretrained(self, path: str | Path, overwrite: bool = False, safe_serialization: bool = True) -> None:
         """Save model and tokenizer as a plain Hugging Face checkpoint (safetensors); refuse to replace a model."""
+        if Path(path).exists() and not Path(path).is_dir():
+            raise FileExistsError(f"{path} is a file; a model is saved into a folder. Fix: pass a folder path.")
         check_output_dir(path, overwrite)
         mark_activation(self.model.config, self.activation_fn)
         self.model.save_pretrained(path, safe_serialization=safe_serialization)

@@ -40,6 +40,25 @@ def resolve_model(name_or_path: str | os.PathLike) -> str:
     return name  # a Hub id: from_pretrained downloads it (or reads the HF cache when HF_HUB_OFFLINE=1)
 
 
+def load_pretrained(auto_class, path: str, allow_pickle: bool = False, **kwargs):
+    """`auto_class.from_pretrained(path, **kwargs)` reading safetensors weights only, unless `allow_pickle`.
+
+    A pickle weight file (`pytorch_model.bin`) can run code when it is read; it is loaded only on that explicit
+    opt-in. `trust_remote_code` stays whatever the caller passes (False by default everywhere in xenc).
+    """
+    kwargs.setdefault("use_safetensors", None if allow_pickle else True)
+    try:
+        return auto_class.from_pretrained(path, **kwargs)
+    except OSError as err:
+        if allow_pickle or "safetensors" not in str(err):
+            raise
+        raise OSError(
+            f"{path} has no safetensors weights (model.safetensors). xenc reads pickle weight files "
+            "(pytorch_model.bin) only on request, as unpickling can run code. Fix: pass allow_pickle=True "
+            "(CLI: --allow_pickle true) if you trust where the model comes from, or convert it to safetensors."
+        ) from err
+
+
 def _alias_folder(alias: str) -> Path:
     package, hub_id = MODEL_ALIASES[alias]
     if isinstance(package, SplitZipModel):

@@ -46,7 +46,7 @@ from .data import (
     tokenize_pairs,
 )
 from .heads import mark_activation
-from .models import resolve_model
+from .models import load_pretrained, resolve_model
 from .retrieval import add_teacher_scores
 from .trainer import GROUP_LOSSES, CrossEncoderTrainer
 
@@ -306,12 +306,13 @@ def _load_model(cfg: XencArguments, train: datasets.Dataset):
     else:  # a fresh mapping: the base may be a classifier with other labels (e.g. NLI before STS)
         kwargs = {"id2label": {i: f"LABEL_{i}" for i in range(num_labels)}}
         kwargs["label2id"] = {v: k for k, v in kwargs["id2label"].items()}
-    tokenizer = AutoTokenizer.from_pretrained(path)
+    tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=cfg.trust_remote_code)
     tokenizer.model_max_length = cfg.max_length  # saved with the model: CrossEncoder(path) scores as it was trained
     # a base whose head has another size (e.g. an STS model as the base of an NLI run) gets a fresh head
-    model = AutoModelForSequenceClassification.from_pretrained(
-        path, num_labels=num_labels, ignore_mismatched_sizes=True, **kwargs
-    )
+    model = load_pretrained(
+        AutoModelForSequenceClassification, path, cfg.allow_pickle, num_labels=num_labels,
+        ignore_mismatched_sizes=True, trust_remote_code=cfg.trust_remote_code, **kwargs,
+    )  # fmt: skip
     return model, tokenizer
 
 
