@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -97,3 +98,36 @@ def check_device(device: str | None) -> torch.device:
     if dev.type == "mps" and not torch.backends.mps.is_available():
         raise ValueError(f"device={device!r}, but MPS is not available here. Fix: device='cpu'.")
     return dev
+
+
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "vocab.json", "spiece.model")
+WEIGHT_FILES = (
+    "model.safetensors",
+    "model.safetensors.index.json",
+    "pytorch_model.bin",
+    "pytorch_model.bin.index.json",
+)
+
+
+def check_model_folder(folder: str | Path) -> None:
+    """Refuse a local model folder that would load wrong or half: no or broken config.json, no weights, no tokenizer
+    (transformers would then fall back to a tokenizer that maps every word to [UNK])."""
+    folder = Path(folder)
+    config = folder / "config.json"
+    problem = None
+    if not config.is_file():
+        problem = "no config.json"
+    else:
+        try:
+            json.loads(config.read_text() or "null")["model_type"]
+        except (ValueError, TypeError, KeyError):
+            problem = "config.json is empty or broken (a save that was cut short?)"
+    if problem is None and not any((folder / name).is_file() for name in WEIGHT_FILES):
+        problem = "no weights (model.safetensors)"
+    if problem is None and not any((folder / name).is_file() for name in TOKENIZER_FILES):
+        problem = "no tokenizer files (tokenizer.json / tokenizer_config.json)"
+    if problem:
+        raise FileNotFoundError(
+            f"{folder} is not a complete model folder: {problem}. Fix: save the model again "
+            "(CrossEncoder.save_pretrained saves model and tokenizer), or point to a complete folder."
+        )

@@ -14,10 +14,11 @@ import torch
 from tqdm.auto import tqdm
 from transformers import AutoModelForSequenceClassification, AutoTokenizer, PretrainedConfig
 
-from .checks import check_device, check_output_dir, check_pairs
+from .checks import check_device, check_model_folder, check_output_dir, check_pairs
 from .data.mirror import ID2LABEL, LABEL2ID
 from .heads import has_classifier_head, mark_activation, saved_activation
 from .models import DEFAULT_MODEL, load_pretrained, resolve_model
+from .saving import save_atomically
 
 logger = logging.getLogger(__name__)
 # weight dtype of predict; dynamic int8 quantization was measured and left out: -0.012 STSb Spearman
@@ -81,6 +82,8 @@ class CrossEncoder:
             raise TypeError(f"CrossEncoder got unexpected arguments {sorted(unknown)}.")
         activation_fn = activation_fn or legacy.get("default_activation_function")
         path = resolve_model(model_name_or_path)
+        if Path(path).is_dir():
+            check_model_folder(path)
         hub = {"revision": revision, "local_files_only": local_files_only, "cache_dir": cache_folder,
                "trust_remote_code": trust_remote_code}  # fmt: skip
         kwargs = {**hub, **(legacy.get("config_args") or {}), **(config_kwargs or {})}
@@ -304,8 +307,12 @@ class CrossEncoder:
             raise FileExistsError(f"{path} is a file; a model is saved into a folder. Fix: pass a folder path.")
         check_output_dir(path, overwrite)
         mark_activation(self.model.config, self.activation_fn)
-        self.model.save_pretrained(path, safe_serialization=safe_serialization)
-        self.tokenizer.save_pretrained(path)
+
+        def write(folder: Path) -> None:
+            self.model.save_pretrained(folder, safe_serialization=safe_serialization)
+            self.tokenizer.save_pretrained(folder)
+
+        save_atomically(path, write)  # a save cut short leaves no folder that loads
 
     save = save_pretrained
 

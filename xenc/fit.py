@@ -118,6 +118,8 @@ def fit_cross_encoder(
     if activation_fct is not None:
         cross_encoder.activation_fn = activation_fct
     examples = _examples_in_loader_order(train_dataloader)
+    if not examples:
+        raise ValueError("train_dataloader holds no examples; give fit at least one InputExample.")
     num_labels = cross_encoder.num_labels
     labels = [ex.label for ex in examples]
     check_labels(labels, len(examples), num_labels)

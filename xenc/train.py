@@ -48,6 +48,7 @@ from .data import (
 from .heads import mark_activation
 from .models import load_pretrained, resolve_model
 from .retrieval import add_teacher_scores
+from .saving import move_into
 from .trainer import GROUP_LOSSES, CrossEncoderTrainer
 
 # Defaults for a cross-encoder run; any flag the user passes comes later on the command line and wins.
@@ -206,8 +207,11 @@ def main(
     if cfg.test_split:
         metrics.update(trainer.evaluate(encoded[cfg.test_split], metric_key_prefix="test"))
     mark_activation(model.config)
-    trainer.save_model()
+    staging = out.parent / f".{out.name}.saving"  # the same on every process: save_model may gather shards
+    trainer.save_model(str(staging))
     if trainer.is_world_process_zero():
+        move_into(staging, out)  # config.json last: a run killed while saving leaves no folder that loads
+        shutil.rmtree(staging, ignore_errors=True)
         for folder in out.glob("checkpoint-*"):  # all this run's (resume_point refuses other runs'); the best is saved
             shutil.rmtree(folder)
         metrics["wall_time_s"] = time.perf_counter() - start

@@ -1,0 +1,254 @@
+"""Bad inputs, table-driven: each case is an input and the error it must give (type or exit status 2, and the words
+that name the problem and the fix), never a traceback from deep inside a library, never a silent result."""
+
+import json
+import os
+import shutil
+import warnings
+from pathlib import Path
+
+import pytest
+import torch
+from torch.utils.data import DataLoader
+from transformers import BertForSequenceClassification, BertModel
+
+from tests.conftest import tiny_config
+from xenc import CrossEncoder, CrossEncoderTrainer, InputExample
+from xenc.cli import main as cli
+from xenc.train import main, parse_args
+
+PAIRS = [["a man is eating", "a man eats food"], ["a dog runs", "a cat sits"]]
+FAST = ["--max_train_samples", "16", "--max_eval_samples", "8", "--num_train_epochs", "1", "--disable_tqdm", "true"]
+CSV_HEADER = "sentence1,sentence2,label\n"
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory, tiny_model_dir, tiny_tokenizer):
+    """Folders: `one` (trained head, 1 label), `three` (3 labels), `base` (no head), `pickle` (weights as .bin)."""
+    root = tmp_path_factory.mktemp("models")
+    BertForSequenceClassification(tiny_config(3)).save_pretrained(root / "three")
+    BertModel(tiny_config(1)).save_pretrained(root / "base")
+    model = BertForSequenceClassification(tiny_config(1))
+    (root / "pickle").mkdir()
+    torch.save(model.state_dict(), root / "pickle" / "pytorch_model.bin")
+    model.config.save_pretrained(root / "pickle")
+    for name in ("three", "base", "pickle"):
+        tiny_tokenizer.save_pretrained(root / name)
+    return {"one": str(tiny_model_dir), **{name: str(root / name) for name in ("three", "base", "pickle")}}
+
+
+def one(models):
+    return CrossEncoder(models["one"], device="cpu")
+
+
+def fit(models, examples, **kw):
+    one(models).fit(DataLoader(examples, batch_size=2), show_progress_bar=False, **kw)
+
+
+EX = [InputExample(texts=p, label=0.5) for p in PAIRS]
+
+# (id, call(models, tmp), exception, words)
+API_CASES = [
+    ("predict-a-string", lambda m, t: one(m).predict("a man"), TypeError, "list of \\[text_a, text_b\\] pairs"),
+    ("predict-three-texts", lambda m, t: one(m).predict([["a", "b", "c"]]), ValueError, "expected a pair"),
+    ("predict-none-text", lambda m, t: one(m).predict([["a", None]]), TypeError, "both texts must be str"),
+    ("predict-number-text", lambda m, t: one(m).predict([["a", 3]]), TypeError, "both texts must be str"),
+    ("predict-empty-text", lambda m, t: one(m).predict([["a", ""]]), ValueError, "is empty"),
+    ("predict-batch-size-0", lambda m, t: one(m).predict(PAIRS, batch_size=0), ValueError, "positive integers"),
+    ("predict-windows", lambda m, t: one(m).predict(PAIRS, windows="mean"), ValueError, "windows="),
+    ("rank-documents-str", lambda m, t: one(m).rank("q", "a doc"), TypeError, "list of str"),
+    ("rank-top-k-negative", lambda m, t: one(m).rank("q", ["a", "b"], top_k=-1), ValueError, "top_k=-1"),
+    ("rank-top-k-zero", lambda m, t: one(m).rank("q", ["a", "b"], top_k=0), ValueError, "positive integer"),
+    ("rank-top-k-float", lambda m, t: one(m).rank("q", ["a", "b"], top_k=1.5), ValueError, "positive integer"),
+    ("rank-three-labels", lambda m, t: CrossEncoder(m["three"]).rank("q", ["a"]), ValueError, "one-label"),
+    ("precision-unknown", lambda m, t: CrossEncoder(m["one"], precision="int4"), ValueError, "precision='int4'"),
+    ("kwarg-unknown", lambda m, t: CrossEncoder(m["one"], colour="red"), TypeError, "unexpected arguments"),
+    ("max-length-0", lambda m, t: CrossEncoder(m["one"], max_length=0), ValueError, "takes 8 to 128 tokens"),
+    ("max-length-negative", lambda m, t: CrossEncoder(m["one"], max_length=-5), ValueError, "max_length=-5"),
+    ("max-length-over-model", lambda m, t: CrossEncoder(m["one"], max_length=4096), ValueError, "position table"),
+    ("device-cuda-absent", lambda m, t: CrossEncoder(m["one"], device="cuda"), ValueError, "CUDA GPU"),
+    ("device-unknown", lambda m, t: CrossEncoder(m["one"], device="banana"), ValueError, "not a device name"),
+    ("model-path-missing", lambda m, t: CrossEncoder("./no/such/model"), FileNotFoundError, "not a folder"),
+    (
+        "folder-no-tokenizer",
+        lambda m, t: CrossEncoder(_broken(m, t, "tokenizer")),
+        FileNotFoundError,
+        "no tokenizer files",
+    ),
+    (
+        "folder-empty-config",
+        lambda m, t: CrossEncoder(_broken(m, t, "config")),
+        FileNotFoundError,
+        "config.json is empty or broken",
+    ),
+    ("folder-no-weights", lambda m, t: CrossEncoder(_broken(m, t, "weights")), FileNotFoundError, "no weights"),
+    ("pickle-weights", lambda m, t: CrossEncoder(m["pickle"]), OSError, "allow_pickle=True"),
+    ("head-size-mismatch", lambda m, t: CrossEncoder(m["one"], num_labels=3), ValueError, "does not fit num_labels"),
+    ("save-onto-a-file", lambda m, t: one(m).save_pretrained(_file(t)), FileExistsError, "is a file"),
+    ("save-onto-a-model", lambda m, t: one(m).save_pretrained(m["three"]), FileExistsError, "already holds a model"),
+    (
+        "fit-label-out-of-range",
+        lambda m, t: fit(m, [InputExample(texts=PAIRS[0], label=4.0)]),
+        ValueError,
+        "not a score in 0..1",
+    ),
+    ("fit-no-examples", lambda m, t: fit(m, []), ValueError, "no examples"),
+    ("fit-onto-a-model", lambda m, t: fit(m, EX, output_path=m["three"]), FileExistsError, "overwrite_output_path"),
+    ("fit-sgd", lambda m, t: fit(m, EX, optimizer_class=torch.optim.SGD), ValueError, "AdamW only"),
+    ("fit-scheduler", lambda m, t: fit(m, EX, scheduler="bogus"), ValueError, "scheduler='bogus'"),
+    ("fit-loss", lambda m, t: fit(m, EX, loss_fct=torch.nn.L1Loss()), ValueError, "L1Loss is not supported"),
+    ("input-example-one-text", lambda m, t: InputExample(texts=["only"], label=1), ValueError, "expected a pair"),
+    ("trainer-task", lambda m, t: CrossEncoderTrainer(task="sts-b"), ValueError, "Unknown task 'sts-b'"),
+    ("trainer-head-size", lambda m, t: _trainer(m, "three", "sts"), ValueError, "needs a model with num_labels=1"),
+    ("trainer-loss-task", lambda m, t: _trainer(m, "one", "sts", loss="ce"), ValueError, "does not fit task"),
+]
+TRAIN_CASES = [
+    ("dataset-unknown", ["--dataset", "stsbb"], ValueError, "dataset='stsbb' is unknown"),
+    ("dataset-retrieval", ["--dataset", "scifact"], ValueError, "retrieval corpus"),
+    ("loss-task", ["--dataset", "stsb", "--loss", "ce"], ValueError, "does not fit task 'sts'"),
+    ("max-length-short", ["--max_length", "4"], ValueError, "too short"),
+    ("negatives-0", ["--dataset", "trecqa", "--num_negatives", "0"], ValueError, "at least 1 negative"),
+    ("teacher-without-loss", ["--dataset", "trecqa", "--teacher", "x"], ValueError, "need --teacher"),
+    ("smoothing-bce", ["--label_smoothing_factor", "0.1"], ValueError, "applies to class losses"),
+    ("output-holds-model", ["--output_dir", "{one}"], FileExistsError, "already holds a model"),
+    ("foreign-checkpoints", ["--output_dir", "{ckpt}"], FileExistsError, "checkpoints of an earlier run"),
+    ("resume-nothing", ["--resume_from_checkpoint", "true"], FileNotFoundError, "no complete checkpoint"),
+    ("resume-not-checkpoint", ["--resume_from_checkpoint", "{tmp}"], FileNotFoundError, "no trainer_state.json"),
+    ("resume-model-only", ["--resume_from_checkpoint", "{ckpt}/checkpoint-4"], ValueError, "no optimizer state"),
+    ("base-pickle", ["--model", "{pickle}"], OSError, "allow_pickle"),
+]
+# (id, file contents (bytes) or None, command, words); every one exits with status 2 before anything is scored
+CLI_CASES = [
+    ("input-missing", None, ["predict", "--input", "{tmp}/none.csv"], "no such file"),
+    ("input-empty", b"", ["predict"], "the file is empty"),
+    ("input-not-utf8", CSV_HEADER.encode() + b"caf\xe9,a,0.5\n", ["predict"], "is not utf-8"),
+    ("input-ragged", b"sentence1,sentence2\na,b\nc,d,e,f\n", ["predict"], "line 3"),
+    ("input-header-only", b"sentence1,sentence2\n", ["predict"], "no rows"),
+    ("input-empty-text", b"sentence1,sentence2\na,b\nc, \n", ["predict"], "empty sentence2 on line(s) [3]"),
+    ("input-one-column", b"text\nhello\n", ["predict"], "need columns"),
+    ("output-is-input", b"sentence1,sentence2\na,b\n", ["predict", "--output", "{file}"], "is the input file"),
+    ("output-folder-missing", b"s1,s2\na,b\n", ["predict", "--output", "{tmp}/no/x.csv"], "does not exist"),
+    ("output-exists", b"s1,s2\na,b\n", ["predict", "--output", "{one}/config.json"], "exists; nothing was written"),
+    ("untrained-head", b"s1,s2\na,b\n", ["predict", "--model", "{base}"], "no trained classification head"),
+    ("device-cuda", b"s1,s2\na,b\n", ["predict", "--device", "cuda"], "CUDA GPU"),
+    ("model-missing", b"s1,s2\na,b\n", ["predict", "--model", "./no/such/model"], "not a folder"),
+    ("eval-no-label", b"sentence1,sentence2\na,b\nc,d\n", ["eval"], "no label column"),
+    ("eval-label-text", (CSV_HEADER + "a,b,high\nc,d,0.1\n").encode(), ["eval"], "line(s) [2] is not a number"),
+    ("eval-label-nan", (CSV_HEADER + "a,b,0.2\nc,d,nan\n").encode(), ["eval"], "line(s) [3] is not a number"),
+    ("eval-label-empty", (CSV_HEADER + "a,b,0.2\nc,d,\n").encode(), ["eval"], "is not a number"),
+    ("eval-one-pair", (CSV_HEADER + "a,b,0.2\n").encode(), ["eval"], "at least 2"),
+    ("eval-constant", (CSV_HEADER + "a,b,0.2\nc,d,0.2\ne,f,0.2\n").encode(), ["eval"], "constant labels"),
+    ("eval-0-to-5", (CSV_HEADER + "a,b,4.5\nc,d,0.2\n").encode(), ["eval"], "labels span 0.2..4.5"),
+    (
+        "eval-nli-name",
+        (CSV_HEADER + "a,b,maybe\nc,d,entailment\n").encode(),
+        ["eval", "--model", "{three}"],
+        "'maybe' is not a known label",
+    ),  # fmt: skip
+    ("eval-nli-id", (CSV_HEADER + "a,b,5\nc,d,0\n").encode(), ["eval", "--model", "{three}"], "class id 5"),
+]
+
+
+def _file(tmp: Path) -> str:
+    (tmp / "a-file").write_text("not a folder")
+    return str(tmp / "a-file")
+
+
+def _broken(models, tmp: Path, what: str) -> str:
+    """A copy of the one-label model folder with its tokenizer files, its config or its weights gone or empty."""
+    folder = tmp / f"broken-{what}"
+    shutil.copytree(models["one"], folder)
+    if what == "tokenizer":
+        for name in ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json"):
+            (folder / name).unlink(missing_ok=True)
+    elif what == "config":
+        (folder / "config.json").write_text("")  # a process killed while writing it
+    else:
+        (folder / "model.safetensors").unlink()
+    return str(folder)
+
+
+def _trainer(models, name: str, task: str, **kw):
+    model = BertForSequenceClassification.from_pretrained(models[name])
+    return CrossEncoderTrainer(model=model, task=task, **kw)
+
+
+@pytest.mark.parametrize(("call", "error", "words"), [c[1:] for c in API_CASES], ids=[c[0] for c in API_CASES])
+def test_api(call, error, words, models, tmp_path):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the untrained-head warning of some cases is not what they test
+        with pytest.raises(error, match=words):
+            call(models, tmp_path)
+
+
+@pytest.mark.parametrize(("flags", "error", "words"), [c[1:] for c in TRAIN_CASES], ids=[c[0] for c in TRAIN_CASES])
+def test_train(flags, error, words, models, tmp_path):
+    ckpt = tmp_path / "ckpt"
+    (ckpt / "checkpoint-4").mkdir(parents=True)
+    (ckpt / "checkpoint-4" / "trainer_state.json").write_text(json.dumps({}))  # saved with --save_only_model
+    values = {"tmp": tmp_path, "ckpt": ckpt, **models}
+    argv = ["--model", models["one"], "--output_dir", str(tmp_path / "out"), *FAST]
+    with pytest.raises(error, match=words):
+        main(*parse_args(argv + [f.format(**values) for f in flags]))
+    assert (ckpt / "checkpoint-4" / "trainer_state.json").exists()  # nothing of another run was touched
+
+
+@pytest.mark.parametrize(("content", "command", "words"), [c[1:] for c in CLI_CASES], ids=[c[0] for c in CLI_CASES])
+def test_cli(content, command, words, models, tmp_path, capsys):
+    data = tmp_path / "pairs.csv"
+    if content is not None:
+        data.write_bytes(content)
+    values = {"tmp": tmp_path, "file": data, **models}
+    argv = [a.format(**values) for a in command]
+    if "--model" not in argv:
+        argv += ["--model", models["one"]]
+    if "--input" not in argv:
+        argv += ["--input" if argv[0] == "predict" else "--data", str(data)]
+    before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    with pytest.raises(SystemExit) as stop:
+        cli(argv)
+    err = capsys.readouterr().err
+    assert stop.value.code == 2 and words in err and "Traceback" not in err, err
+    assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == before  # no file written or changed
+
+
+def test_enough_cases():
+    assert len(API_CASES) + len(TRAIN_CASES) + len(CLI_CASES) >= 60
+
+
+def test_a_save_cut_short_leaves_no_folder_that_loads_and_keeps_other_files(models, tmp_path, monkeypatch):
+    out = tmp_path / "model"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    model = one(models)
+    model.save_pretrained(out, overwrite=True)
+    assert CrossEncoder(str(out)).predict(PAIRS).shape == (2,)
+
+    def killed(*args, **kwargs):
+        raise KeyboardInterrupt  # the process stops after the weights, before the tokenizer
+
+    monkeypatch.setattr(type(model.tokenizer), "save_pretrained", killed)
+    with pytest.raises(KeyboardInterrupt):
+        model.save_pretrained(out, overwrite=True)
+    assert (out / "notes.txt").read_text() == "mine" and not list(tmp_path.glob(".model.saving*"))
+    assert (out / "config.json").exists()  # the staging folder was dropped: the earlier save is intact
+    assert CrossEncoder(str(out)).predict(PAIRS).shape == (2,)
+
+
+def test_a_save_killed_while_moving_files_in_leaves_a_folder_that_refuses_to_load(models, tmp_path, monkeypatch):
+    out = tmp_path / "model"
+    one(models).save_pretrained(out)
+    real, moved = os.replace, []
+
+    def replace(src, dst):
+        if moved:  # the first file is in place, then the process dies
+            raise KeyboardInterrupt
+        moved.append(dst)
+        real(src, dst)
+
+    monkeypatch.setattr(os, "replace", replace)
+    with pytest.raises(KeyboardInterrupt):
+        one(models).save_pretrained(out, overwrite=True)
+    monkeypatch.undo()
+    with pytest.raises(FileNotFoundError, match="no config.json"):  # never a mix of two saves
+        CrossEncoder(str(out))

@@ -1,0 +1,36 @@
+"""Atomic model saves: a save that is killed half-way never leaves a folder that loads."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+
+def save_atomically(folder: str | Path, write: Callable[[Path], None]) -> None:
+    """Run `write(staging)` into a sibling staging folder, then move its files into `folder`, `config.json` last.
+
+    Until the last move `folder` has no `config.json` from this save (an earlier one is removed first), so a folder
+    cut short never loads as a model; files of `folder` that the save does not write (notes, eval CSVs) are kept.
+    The staging folder is removed when `write` fails.
+    """
+    folder = Path(folder)
+    staging = folder.parent / f".{folder.name}.saving"
+    shutil.rmtree(staging, ignore_errors=True)  # left by a save that was killed
+    try:
+        write(staging)
+        move_into(staging, folder)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def move_into(staging: Path, folder: Path) -> None:
+    """Move every file of `staging` into `folder` (same file system: each move is atomic), `config.json` last."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "config.json").unlink(missing_ok=True)
+    files = sorted((p for p in staging.rglob("*") if p.is_file()), key=lambda p: p.name == "config.json")
+    for src in files:
+        dst = folder / src.relative_to(staging)
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(src, dst)
