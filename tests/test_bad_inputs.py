@@ -15,6 +15,7 @@ from transformers import BertForSequenceClassification, BertModel
 from tests.conftest import tiny_config
 from xenc import CrossEncoder, CrossEncoderTrainer, InputExample
 from xenc.cli import main as cli
+from xenc.data.mirror import read_nli, read_stsb
 from xenc.train import main, parse_args
 
 PAIRS = [["a man is eating", "a man eats food"], ["a dog runs", "a cat sits"]]
@@ -82,6 +83,19 @@ API_CASES = [
         "config.json is empty or broken",
     ),
     ("folder-no-weights", lambda m, t: CrossEncoder(_broken(m, t, "weights")), FileNotFoundError, "no weights"),
+    (
+        "reader-sts-out-of-scale",
+        lambda m, t: read_stsb(_mirror(t, "stsb", "7.5")),
+        ValueError,
+        "score '7.5' on line\\(s\\) \\[3\\] is not a number in 0..5",
+    ),
+    ("reader-sts-not-a-number", lambda m, t: read_stsb(_mirror(t, "stsb", "n/a")), ValueError, "does not clip"),
+    (
+        "reader-nli-unknown-label",
+        lambda m, t: read_nli(_mirror(t, "snli", "maybe"), "snli"),
+        ValueError,
+        "label 'maybe' on line\\(s\\) \\[3\\]",
+    ),
     ("pickle-weights", lambda m, t: CrossEncoder(m["pickle"]), OSError, "allow_pickle=True"),
     ("head-size-mismatch", lambda m, t: CrossEncoder(m["one"], num_labels=3), ValueError, "does not fit num_labels"),
     ("save-onto-a-file", lambda m, t: one(m).save_pretrained(_file(t)), FileExistsError, "is a file"),
@@ -152,6 +166,20 @@ CLI_CASES = [
 def _file(tmp: Path) -> str:
     (tmp / "a-file").write_text("not a folder")
     return str(tmp / "a-file")
+
+
+def _mirror(tmp: Path, name: str, odd: str) -> Path:
+    """A tiny mirror whose `name` files have a good row (line 2) and a row labelled `odd` (line 3)."""
+    root = tmp / "mirror"
+    (root / name).mkdir(parents=True)
+    for stem in ("train", "dev", "test"):
+        if name == "stsb":
+            text = "genre\tdataset\tyear\tsid\tscore\tsentence1\tsentence2\n"
+            text += f"g\td\t2012\t1\t4.0\ta man\ta dog\ng\td\t2012\t2\t{odd}\ta cat\ta car\n"
+        else:
+            text = f"premise\thypothesis\tlabel\na man\ta dog\tEntailment\na cat\ta car\t{odd}\n"
+        (root / name / f"{stem}.tsv").write_text(text)
+    return root
 
 
 def _broken(models, tmp: Path, what: str) -> str:
@@ -252,3 +280,18 @@ def test_a_save_killed_while_moving_files_in_leaves_a_folder_that_refuses_to_loa
     monkeypatch.undo()
     with pytest.raises(FileNotFoundError, match="no config.json"):  # never a mix of two saves
         CrossEncoder(str(out))
+
+
+def test_readers_accept_any_letter_case_and_skip_only_snli_no_gold_rows(tmp_path):
+    data = read_nli(_mirror(tmp_path, "snli", "-"), "snli")  # "-": SNLI's pairs without a gold label
+    assert data["test"]["label"] == [0]  # "Entailment" read as entailment; the "-" row is the one left out
+
+
+def test_predict_counts_and_reports_the_pairs_it_truncates(models, caplog):
+    model = CrossEncoder(models["one"], max_length=16, device="cpu")
+    long = " ".join(["a man is playing a guitar"] * 10)
+    with caplog.at_level("WARNING"):
+        model.predict([["a man", long], ["a dog", "a cat"], ["a man", long]])
+    assert model.last_truncated == 2 and "2 of 3 pairs were longer than max_length=16" in caplog.text
+    model.predict(PAIRS)
+    assert model.last_truncated == 0

@@ -125,6 +125,7 @@ class CrossEncoder:
         self.activation_fn = activation_fn or saved_activation(self.model.config, folder)
         mark_activation(self.model.config, self.activation_fn)
         self.precision = precision
+        self.last_truncated = 0  # pairs the last predict cut at max_length (also logged as a warning)
         self._low_precision = (None, None)  # (fp32 weights' version key, their bf16/fp16 copy)
 
     @property
@@ -216,12 +217,19 @@ class CrossEncoder:
         was_training, model = self.model.training, self._scoring_model()
         model.eval()
         out, pairs_in, stream = [], 0, iter(sentences)
+        self.last_truncated = 0
         with tqdm(total=total, desc="Scoring pairs", unit="pair", disable=not show) as bar:
             while chunk := list(islice(stream, chunk_size)):
                 pairs = check_pairs(chunk, what=f"pairs[{pairs_in}:]" if pairs_in else "pairs")
                 out.append(self._score_chunk(model, pairs, batch_size, truncation, bar, windowing))
                 pairs_in += len(pairs)
         self.model.train(was_training)
+        if self.last_truncated:
+            logger.warning(
+                "%d of %d pairs were longer than max_length=%d tokens and were cut (truncation=%r); their scores "
+                "see only the start. For long passages pass windows='max', or a larger max_length.",
+                self.last_truncated, pairs_in, self.max_length, truncation,
+            )  # fmt: skip
         return torch.cat(out) if out else torch.zeros(0, self.num_labels)
 
     def _score_chunk(
@@ -235,6 +243,11 @@ class CrossEncoder:
             **split,
         )  # fmt: skip
         owner = enc.pop("overflow_to_sample_mapping", None)  # window -> its pair, ascending
+        if owner is None:  # count the pairs truncation cut: only a pair at exactly max_length may have been cut
+            full = [i for i, ids in enumerate(enc["input_ids"]) if len(ids) == self.max_length]
+            if full:
+                lengths = self.tokenizer([a[i] for i in full], [b[i] for i in full], return_length=True)["length"]
+                self.last_truncated += sum(n > self.max_length for n in lengths)
         order = np.argsort([-len(ids) for ids in enc["input_ids"]], kind="stable")
         multiple = 8 if self.device.type == "cuda" else None  # tensor cores like it; on CPU padding is just work
         out = torch.empty(len(order), self.num_labels)

@@ -32,17 +32,44 @@ def _pairs(df: pd.DataFrame, s1: str, s2: str, labels) -> Dataset:
     return Dataset.from_pandas(out.reset_index(drop=True), preserve_index=False)
 
 
-def _sts_labels(scores: pd.Series, low: float, high: float) -> pd.Series:
-    return ((scores.astype(float) - low) / (high - low)).clip(0.0, 1.0)
+def _lines(mask: pd.Series) -> list[int]:
+    """File line numbers (header = line 1) of the rows where `mask` holds; the first 5."""
+    return [int(i) + 2 for i in mask[mask].index[:5]]
+
+
+def _sts_labels(scores: pd.Series, low: float, high: float, path: Path) -> pd.Series:
+    """Scores on `low..high` -> 0..1; a score that is not a number or is outside the scale is an error, never
+    clipped (a file on another scale would otherwise turn most labels into 1.0)."""
+    values = pd.to_numeric(scores, errors="coerce")
+    bad = values.isna() | (values < low) | (values > high)
+    if bad.any():
+        raise ValueError(
+            f"{path}: score '{scores[bad].iloc[0]}' on line(s) {_lines(bad)} is not a number in {low:g}..{high:g} "
+            f"({int(bad.sum())} rows). Fix the file (or its scale) first; xenc does not clip scores."
+        )
+    return (values - low) / (high - low)
+
+
+def _class_labels(labels: pd.Series, path: Path, mapping: dict[str, int] = LABEL2ID) -> pd.Series:
+    """Class names -> ids, in any letter case; a name outside `mapping` is an error naming its lines."""
+    ids = labels.astype(str).str.strip().str.lower().map(mapping)
+    bad = ids.isna()
+    if bad.any():
+        raise ValueError(
+            f"{path}: label '{labels[bad].iloc[0]}' on line(s) {_lines(bad)} is not one of {list(mapping)} "
+            f"({int(bad.sum())} rows). Fix the file; xenc does not drop rows silently."
+        )
+    return ids.astype(int)
 
 
 def read_stsb(root: Path) -> DatasetDict:
     """STS benchmark: `stsb/{train,dev,test}.tsv`, scores 0..5 -> label 0..1."""
     return DatasetDict(
         {
-            split: _pairs(df, "sentence1", "sentence2", _sts_labels(df["score"], 0, 5))
+            split: _pairs(df, "sentence1", "sentence2", _sts_labels(df["score"], 0, 5, path))
             for split, stem in _SPLIT_FILES.items()
-            for df in [read_tsv(root / "stsb" / f"{stem}.tsv")]
+            for path in [root / "stsb" / f"{stem}.tsv"]
+            for df in [read_tsv(path)]
         }
     )
 
@@ -56,17 +83,18 @@ def read_sick(root: Path, view: str, both_directions: bool = False) -> DatasetDi
     `both_directions` (entailment only) adds to TRAIN each pair reversed, (B, A), with SICK's own B-to-A
     annotation (`entailment_BA`); TRIAL and TEST keep the official A-to-B labels.
     """
-    df = read_tsv(root / "sick" / "SICK.txt")
+    path = root / "sick" / "SICK.txt"
+    df = read_tsv(path)
     out = {}
     for semeval_set, split in _SICK_SETS.items():
         part = df[df["SemEval_set"] == semeval_set]
         if view == "relatedness":
-            labels = _sts_labels(part["relatedness_score"], 1, 5)
+            labels = _sts_labels(part["relatedness_score"], 1, 5, path)
         else:
-            labels = part["entailment_label"].str.lower().map(LABEL2ID).astype(int)
+            labels = _class_labels(part["entailment_label"], path)
         out[split] = _pairs(part, "sentence_A", "sentence_B", labels)
         if both_directions and split == "train":
-            reverse = part["entailment_BA"].map(_SICK_BA).map(LABEL2ID).astype(int)
+            reverse = _class_labels(part["entailment_BA"], path, {k.lower(): LABEL2ID[v] for k, v in _SICK_BA.items()})
             out[split] = concatenate_datasets([out[split], _pairs(part, "sentence_B", "sentence_A", reverse)])
     return DatasetDict(out)
 
@@ -86,8 +114,8 @@ def read_nli(root: Path, name: str) -> DatasetDict:
         path = root / name / f"{stem}.tsv"
         if path.is_file():
             df = read_tsv(path)
-            df = df[df["label"].isin(LABEL2ID)]  # drop pairs without a gold label ("-")
-            out[split] = _pairs(df, "premise", "hypothesis", df["label"].map(LABEL2ID).astype(int))
+            df = df[df["label"].astype(str).str.strip() != "-"]  # SNLI's pairs without a gold label, by design
+            out[split] = _pairs(df, "premise", "hypothesis", _class_labels(df["label"], path))
     return DatasetDict(out)
 
 
@@ -97,7 +125,7 @@ def read_sts12_16(root: Path, name: str) -> DatasetDict:
     years = STS_YEARS if name == "sts12-16" else {"test": STS_YEARS[name]}
     return DatasetDict(
         {
-            key: _pairs(part, "sentence1", "sentence2", _sts_labels(part["score"], 0, 5))
+            key: _pairs(part, "sentence1", "sentence2", _sts_labels(part["score"], 0, 5, root / "sts12-16"))
             for key, year in years.items()
             for part in [df[df["year"].astype(int) == year]]
         }
