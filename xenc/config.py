@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from .data.loading import ALIASES, CATALOG, dataset_task
 from .data.pairs import TRUNCATION
 from .models import DEFAULT_MODEL
-from .trainer import DISTILLATION_LOSSES, LOSSES
+from .tasks import DISTILLATION_LOSSES, check_loss, get_task
 
 
 @dataclass
@@ -77,10 +77,7 @@ class XencArguments:
                 "(rerank), or mine groups from it with xenc.retrieval (notebook 03)."
             )
         self.task = self.task or dataset_task(name)
-        if self.task not in LOSSES:
-            raise ValueError(f"task={self.task!r} is unknown; use one of {list(LOSSES)}.")
-        if self.loss is not None and self.loss not in LOSSES[self.task]:
-            raise ValueError(f"loss={self.loss!r} does not fit task {self.task!r}; use one of {LOSSES[self.task]}.")
+        check_loss(self.task, self.loss)  # an unknown task or a loss that does not fit it: ValueError
         self.truncation = self.truncation or ("only_second" if self.task == "rerank" else "longest_first")
         if self.truncation not in TRUNCATION:
             raise ValueError(f"truncation={self.truncation!r}; use one of {TRUNCATION}.")
@@ -97,4 +94,4 @@ class XencArguments:
     @property
     def num_labels(self) -> int | None:
         """1 for sts and rerank, 3 for nli, None (from the data) for classification."""
-        return {"sts": 1, "rerank": 1, "nli": 3}.get(self.task)
+        return get_task(self.task).num_labels

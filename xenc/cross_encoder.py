@@ -15,10 +15,10 @@ from tqdm.auto import tqdm
 from transformers import AutoModelForSequenceClassification, AutoTokenizer, PretrainedConfig
 
 from .checks import check_device, check_model_folder, check_output_dir, check_pairs
-from .data.mirror import ID2LABEL, LABEL2ID
 from .heads import has_classifier_head, mark_activation, saved_activation
 from .models import DEFAULT_MODEL, load_pretrained, resolve_model
 from .saving import save_atomically
+from .tasks import TASKS
 
 logger = logging.getLogger(__name__)
 # weight dtype of predict; dynamic int8 quantization was measured and left out: -0.012 STSb Spearman
@@ -95,8 +95,9 @@ class CrossEncoder:
             num_labels = 1  # one relevance / similarity output, as sentence-transformers
         if num_labels is not None:
             kwargs["num_labels"] = num_labels
-            if num_labels == len(LABEL2ID):
-                kwargs.update(label2id=LABEL2ID, id2label=ID2LABEL)
+            if num_labels == TASKS["nli"].num_labels:  # 3 outputs: the NLI label names, as training uses them
+                label2id = TASKS["nli"].label2id
+                kwargs.update(label2id=label2id, id2label={i: name for name, i in label2id.items()})
         tokenizer_kwargs = {**hub, **(legacy.get("tokenizer_args") or {}), **(tokenizer_kwargs or {})}
         self.tokenizer = AutoTokenizer.from_pretrained(path, **tokenizer_kwargs)
         try:

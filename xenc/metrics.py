@@ -15,10 +15,10 @@ from scipy.stats import pearsonr, spearmanr
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
 from transformers import EvalPrediction
 
-from .data.mirror import ID2LABEL
+from .tasks import ID2LABEL, TASKS, get_task
 
-# task -> metric Trainer selects the best checkpoint by (Trainer prefixes "eval_")
-BEST_METRIC = {"sts": "spearman", "nli": "accuracy", "classification": "accuracy", "rerank": "map"}
+# task -> metric Trainer selects the best checkpoint by (Trainer prefixes "eval_"), from TASKS
+BEST_METRIC = {name: task.best_metric for name, task in TASKS.items()}
 
 
 def sts_metrics(predictions: np.ndarray, labels: np.ndarray) -> dict[str, float]:
@@ -136,17 +136,16 @@ def rerank_metrics(scores: np.ndarray, grades: np.ndarray, query_ids: np.ndarray
 def metrics_for_task(task: str) -> Callable[[EvalPrediction], dict[str, float]]:
     """A `compute_metrics` for `Trainer`: STS scores go through a sigmoid (as `predict` does), NLI through argmax,
     rerank scores are ranked per query (`label_ids` = (grades, query ids), see `CrossEncoderTrainer`)."""
-    if task == "rerank":
+    if get_task(task).best_metric == "map":
         return lambda p: rerank_metrics(p.predictions, *p.label_ids)
-    if task == "sts":
+    if get_task(task).score == "sigmoid":
         return lambda p: sts_metrics(1 / (1 + np.exp(-np.asarray(p.predictions, dtype=float))), p.label_ids)
-    if task in ("nli", "classification"):
-        return lambda p: nli_metrics(p.predictions, p.label_ids, _names_for(p.predictions, task))
-    raise ValueError(f"Unknown task {task!r}; use 'sts', 'nli', 'classification' or 'rerank'.")
+    return lambda p: nli_metrics(p.predictions, p.label_ids, _names_for(p.predictions, task))
 
 
 def _names_for(predictions: np.ndarray, task: str) -> dict[int, str]:
-    return ID2LABEL if task == "nli" else {i: str(i) for i in range(np.asarray(predictions).shape[-1])}
+    label2id = get_task(task).label2id or {str(i): i for i in range(np.shape(predictions)[-1])}
+    return {i: name for name, i in label2id.items()}
 
 
 class _ArrayMetric(evaluate.Metric):

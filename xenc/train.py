@@ -35,8 +35,6 @@ from .checks import check_output_dir
 from .config import XencArguments
 from .cross_encoder import CrossEncoder
 from .data import (
-    ID2LABEL,
-    LABEL2ID,
     LengthBatchedDataset,
     RerankCollator,
     groups_from_pairs,
@@ -49,7 +47,8 @@ from .heads import mark_activation
 from .models import load_pretrained, resolve_model
 from .retrieval import add_teacher_scores
 from .saving import move_into
-from .trainer import GROUP_LOSSES, CrossEncoderTrainer
+from .tasks import GROUP_LOSSES, get_task
+from .trainer import CrossEncoderTrainer
 
 # Defaults for a cross-encoder run; any flag the user passes comes later on the command line and wins.
 CLI_DEFAULTS = [
@@ -305,8 +304,9 @@ def effective_batch_size(training_args: TrainingArguments) -> int:
 def _load_model(cfg: XencArguments, train: datasets.Dataset):
     path = resolve_model(cfg.model)
     num_labels = cfg.num_labels or len(set(train["label"]))
-    if cfg.task == "nli":
-        kwargs = {"label2id": LABEL2ID, "id2label": ID2LABEL}
+    label2id = get_task(cfg.task).label2id
+    if label2id:  # the task's fixed label names
+        kwargs = {"label2id": label2id, "id2label": {i: name for name, i in label2id.items()}}
     else:  # a fresh mapping: the base may be a classifier with other labels (e.g. NLI before STS)
         kwargs = {"id2label": {i: f"LABEL_{i}" for i in range(num_labels)}}
         kwargs["label2id"] = {v: k for k, v in kwargs["id2label"].items()}

@@ -6,19 +6,10 @@ import torch
 import torch.nn.functional as F
 from transformers import Trainer
 
-from .metrics import BEST_METRIC, metrics_for_task
+from .metrics import metrics_for_task
+from .tasks import DISTILLATION_LOSSES, GROUP_LOSSES, TASKS, check_loss, get_task
 
-LOSSES = {
-    "sts": ("bce", "mse"), "nli": ("ce",), "classification": ("ce",),
-    "rerank": ("bce", "listwise", "ranknet", "lambda", "margin_mse", "kl"),
-}  # fmt: skip
-DISTILLATION_LOSSES = ("margin_mse", "kl")  # labels: a teacher's logits for every pair of the group
-GROUP_LOSSES = (
-    "listwise",
-    "ranknet",
-    "lambda",
-    *DISTILLATION_LOSSES,
-)  # trained on `tokenize_groups` + `RerankCollator`
+LOSSES = {name: task.losses for name, task in TASKS.items()}  # task -> losses it trains with (from TASKS)
 
 
 def pair_loss(loss: str, label_smoothing: float = 0.0):
@@ -111,11 +102,7 @@ class CrossEncoderTrainer(Trainer):
     """
 
     def __init__(self, *args, task: str = "sts", loss: str | None = None, **kwargs):
-        if task not in LOSSES:
-            raise ValueError(f"Unknown task {task!r}; use one of {list(LOSSES)}.")
-        loss = loss or LOSSES[task][0]
-        if loss not in LOSSES[task]:
-            raise ValueError(f"loss={loss!r} does not fit task {task!r}; use one of {LOSSES[task]}.")
+        loss = check_loss(task, loss)
         kwargs.setdefault("compute_metrics", metrics_for_task(task))
         super().__init__(*args, compute_loss_func=pair_loss(loss), **kwargs)
         if task == "rerank" and self.args.label_names is None:
@@ -123,12 +110,8 @@ class CrossEncoderTrainer(Trainer):
         self.compute_loss_func = pair_loss(loss, self.args.label_smoothing_factor)  # Trainer skips it beside a loss
         self.task, self.loss_name = task, loss
         self._check_heads()
-        if (
-            self.args.metric_for_best_model in (None, "loss")
-            and self.args.load_best_model_at_end
-            and task in BEST_METRIC
-        ):
-            self.args.metric_for_best_model = BEST_METRIC[task]
+        if self.args.metric_for_best_model in (None, "loss") and self.args.load_best_model_at_end:
+            self.args.metric_for_best_model = get_task(task).best_metric
             self.args.greater_is_better = True
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
@@ -143,7 +126,7 @@ class CrossEncoderTrainer(Trainer):
 
     def _check_heads(self) -> None:
         num_labels = getattr(getattr(self.model, "config", None), "num_labels", None)
-        want = {"sts": 1, "nli": 3, "rerank": 1}.get(self.task)
+        want = get_task(self.task).num_labels
         if want is not None and num_labels != want:
             raise ValueError(
                 f"Task {self.task!r} needs a model with num_labels={want}, but it has {num_labels}. Load it with "

@@ -14,9 +14,8 @@ from pathlib import Path
 import pandas as pd
 from datasets import Dataset, DatasetDict, concatenate_datasets
 
-# Fixed for every NLI set in xenc (the order SNLI/MNLI use on the Hub). Training and inference must share it.
-LABEL2ID = {"entailment": 0, "neutral": 1, "contradiction": 2}
-ID2LABEL = {i: label for label, i in LABEL2ID.items()}
+from ..tasks import ID2LABEL, LABEL2ID  # noqa: F401 (ID2LABEL re-exported)
+
 STS_YEARS = {"sts12": 2012, "sts13": 2013, "sts14": 2014, "sts15": 2015, "sts16": 2016}
 _SPLIT_FILES = {"train": "train", "validation": "dev", "test": "test"}
 _SICK_SETS = {"TRAIN": "train", "TRIAL": "validation", "TEST": "test"}
