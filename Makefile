@@ -41,7 +41,7 @@ test: lint
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest $(ARGS)
 
 test-fast: $(STAMP)
-	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -m "not slow and not notebooks" $(ARGS)
+	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -m "not slow and not notebooks and not heavy" $(ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check xenc tests data_scripts benchmarks notebooks && $(BIN)/ruff format --check xenc tests data_scripts benchmarks

@@ -25,6 +25,7 @@ def test_bad_batch_size_is_named():
         length_batched_order([3, 4], batch_size=0, seed=0)
 
 
+@pytest.mark.heavy
 def test_trainer_reads_a_new_length_batched_order_every_epoch(tmp_path, make_trainer, tiny_model, tiny_tokenizer):
     data = tokenize_pairs(Dataset.from_pandas(pd.read_csv(FIXTURES / "sts_pairs.csv")), tiny_tokenizer, num_labels=1)
     train = LengthBatchedDataset(data, batch_size=4, seed=3, pool=2)

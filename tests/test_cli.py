@@ -66,6 +66,7 @@ def test_eval_on_a_csv_and_predict_to_a_file(tiny_model_dir, tmp_path, capsys):
     assert stop.value.code == 2 and "exists; nothing was written" in capsys.readouterr().err
 
 
+@pytest.mark.heavy
 def test_train_runs_unchanged_under_accelerate_launch(tiny_model_dir, tmp_path):
     out = tmp_path / "launched"
     cmd = [sys.executable, "-m", "accelerate.commands.launch", "--cpu", "--num_processes", "1", "-m", "xenc.train",
@@ -83,6 +84,7 @@ def test_swap_pairs_adds_each_training_pair_reversed():
     assert train[5]["label"] == train[0]["label"]
 
 
+@pytest.mark.heavy
 def test_nli_then_sts_swaps_the_head(tiny_model_dir, tmp_path):
     nli, sts = tmp_path / "nli", tmp_path / "sts"
     main(*parse_args(["--model", str(tiny_model_dir), "--dataset", "sick-e", "--output_dir", str(nli), *FAST]))

@@ -26,6 +26,7 @@ from xenc import CrossEncoder
 from xenc.distributed import predict_distributed
 from xenc.train import check_world, main, parse_args
 
+pytestmark = pytest.mark.heavy  # launches processes and trains
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = ROOT / "accelerate_configs"
 FAST = ["--max_train_samples", "32", "--max_eval_samples", "33", "--num_train_epochs", "1", "--use_cpu", "true",

@@ -16,6 +16,7 @@ def _examples():
     return [InputExample(texts=[r["sentence1"], r["sentence2"]], label=r["label"]) for r in ROWS]
 
 
+@pytest.mark.heavy
 def test_fit_with_evaluator_saves_the_best_model_and_logs_scores(tiny_model_dir, tmp_path):
     model = CrossEncoder(str(tiny_model_dir), num_labels=1, device="cpu")
     samples = _examples()

@@ -95,6 +95,7 @@ def test_collator_pads_flat_candidate_rows_for_evaluation(tiny_tokenizer):
     assert grouped["input_ids"].shape[0] == 3 and grouped["labels"].tolist() == [0]
 
 
+@pytest.mark.heavy
 @pytest.mark.parametrize("loss", ["bce", "listwise", "lambda"])
 def test_xenc_train_rerank_on_trecqa_selects_the_best_epoch_by_map(tiny_model_dir, tmp_path, loss):
     out = tmp_path / "run"
@@ -133,6 +134,7 @@ def test_distillation_from_a_teacher_cross_encoder(tiny_model_dir, tmp_path):
     assert math.isfinite(metrics["train_loss"]) and 0 < metrics["test_map"] <= 1
 
 
+@pytest.mark.heavy
 def test_xenc_train_prints_the_ranking_metrics(tiny_model_dir, tmp_path, capsys):
     from xenc.cli import main as cli
 

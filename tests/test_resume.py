@@ -15,6 +15,7 @@ from transformers import TrainerCallback
 from xenc.recipes import _output
 from xenc.train import main, parse_args
 
+pytestmark = pytest.mark.heavy  # launches processes and trains
 ROOT = Path(__file__).resolve().parents[1]
 
 

@@ -134,6 +134,7 @@ def test_listwise_loss_matches_a_manual_softmax_cross_entropy():
     )
 
 
+@pytest.mark.heavy
 @pytest.mark.parametrize("loss", ["listwise", "bce"])
 def test_rerank_training_lowers_the_loss(make_trainer, tiny_model, tiny_tokenizer, tmp_path, loss):
     groups = _groups(2)
