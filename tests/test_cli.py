@@ -2,6 +2,7 @@
 
 import json
 import math
+import re
 import subprocess
 import sys
 
@@ -9,6 +10,7 @@ import pandas as pd
 import pytest
 
 from tests.conftest import FIXTURES
+from xenc import CrossEncoder, sts_metrics
 from xenc.cli import main as cli
 from xenc.train import load_splits, main, parse_args
 
@@ -45,12 +47,18 @@ def test_unknown_dataset_in_args_is_named():
 
 
 def test_eval_on_a_csv_and_predict_to_a_file(tiny_model_dir, tmp_path, capsys):
+    data = pd.read_csv(FIXTURES / "sts_pairs.csv")
+    pairs = list(zip(data.sentence1, data.sentence2))
+    expected = CrossEncoder(str(tiny_model_dir)).predict(pairs)
     cli(["eval", "--model", str(tiny_model_dir), "--data", str(FIXTURES / "sts_pairs.csv")])
-    assert "| spearman" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    spearman = float(re.search(r"\| spearman\s*\| ([-0-9.]+) \|", printed).group(1))
+    assert spearman == pytest.approx(sts_metrics(expected, data.label.to_numpy())["spearman"], abs=1e-4)
     out = tmp_path / "scores.csv"
     cli(["predict", "--model", str(tiny_model_dir), "--input", str(FIXTURES / "sts_pairs.csv"), "--output", str(out)])
     scores = pd.read_csv(out)
-    assert len(scores) == 20 and scores["score"].between(0, 1).all()
+    assert list(scores.sentence1) == list(data.sentence1)  # input order kept
+    assert scores["score"].to_numpy() == pytest.approx(expected, abs=1e-6)
     with pytest.raises(SystemExit) as stop:
         cli(
             [
@@ -73,7 +81,10 @@ def test_train_runs_unchanged_under_accelerate_launch(tiny_model_dir, tmp_path):
            "--model", str(tiny_model_dir), "--output_dir", str(out), *FAST]  # fmt: skip
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert math.isfinite(json.loads((out / "results.json").read_text())["metrics"]["test_spearman"])
+    launched = json.loads((out / "results.json").read_text())["metrics"]
+    here = main(*parse_args(["--model", str(tiny_model_dir), "--output_dir", str(tmp_path / "here"), *FAST]))
+    for key in ("untrained_spearman", "eval_spearman", "test_spearman", "train_loss", "train_steps"):
+        assert launched[key] == pytest.approx(here[key], abs=1e-6), key  # the same run, launched or not
 
 
 def test_swap_pairs_adds_each_training_pair_reversed():
