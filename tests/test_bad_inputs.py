@@ -96,6 +96,8 @@ API_CASES = [
         ValueError,
         "label 'maybe' on line\\(s\\) \\[3\\]",
     ),
+    ("model-relative-missing", lambda m, t: CrossEncoder("runs/no/such/run"), FileNotFoundError, "not a Hub id"),
+    ("model-hub-offline", lambda m, t: CrossEncoder("someone/no-such-model"), FileNotFoundError, "HF_HUB_OFFLINE"),
     ("pickle-weights", lambda m, t: CrossEncoder(m["pickle"]), OSError, "allow_pickle=True"),
     ("head-size-mismatch", lambda m, t: CrossEncoder(m["one"], num_labels=3), ValueError, "does not fit num_labels"),
     ("save-onto-a-file", lambda m, t: one(m).save_pretrained(_file(t)), FileExistsError, "is a file"),

