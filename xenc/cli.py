@@ -57,7 +57,11 @@ def read_pairs(path: str, sep: str | None = None, encoding: str = "utf-8") -> pd
         raise UsageError(f"{path}: byte {err.start} is not {encoding}. Fix: pass --encoding (e.g. latin-1).") from err
     except pd.errors.ParserError as err:  # "Expected 3 fields in line 7, saw 4"
         raise UsageError(f"{path}: {err}. Fix: quote texts that contain {sep!r}, or pass --sep.") from err
-    if not {"sentence1", "sentence2"} <= set(df.columns):
+    named = {"sentence1", "sentence2", "label"} & set(df.columns)
+    if named and not {"sentence1", "sentence2"} <= named:
+        missing = sorted({"sentence1", "sentence2"} - named)
+        raise UsageError(f"{path}: column(s) {missing} missing; found {list(df.columns)}. Name both texts' columns.")
+    if not named:  # no header names: the first two columns are the pair
         if df.shape[1] < 2:
             raise UsageError(f"{path}: need columns sentence1,sentence2[,label]; found {list(df.columns)}.")
         df = df.rename(columns={df.columns[0]: "sentence1", df.columns[1]: "sentence2"})
@@ -119,6 +123,8 @@ def cmd_eval(args: argparse.Namespace) -> None:
     if len(df) < 2:
         raise UsageError(f"{name}: {len(df)} pair(s); a correlation or an accuracy needs at least 2.")
     model = load_scorer(args)
+    if model.num_labels == 1 and len(df) < 3:
+        raise UsageError(f"{name}: {len(df)} pairs; a correlation of 2 pairs is always +-1. Evaluate on 3 or more.")
     if model.num_labels == 1:
         labels = score_labels(name, df) if args.data else df["label"].to_numpy(dtype=float)
         if labels.min() == labels.max():
