@@ -5,6 +5,7 @@ import os
 from pathlib import Path
 
 import pytest
+import torch
 from transformers import BertConfig, BertForSequenceClassification, BertTokenizerFast, TrainingArguments
 
 from xenc.data import pair_collator
@@ -39,6 +40,7 @@ def tiny_config(num_labels: int = 1) -> BertConfig:
 
 @pytest.fixture(scope="session")
 def _tiny_models():
+    torch.manual_seed(0)  # the same random weights in every session: a test result does not depend on the draw
     return {n: BertForSequenceClassification(tiny_config(n)).eval() for n in (1, 3)}
 
 

@@ -23,5 +23,8 @@ class StopAt(TrainerCallback):
 
 
 if __name__ == "__main__":
+    # Ctrl-C as in a terminal: a process started in the background by a non-interactive shell inherits SIGINT
+    # ignored, and Python then never turns SIGINT into KeyboardInterrupt
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     step, sig = int(sys.argv[1]), getattr(signal, f"SIG{sys.argv[2]}")
     main(*parse_args(sys.argv[3:]), callbacks=[StopAt(step, sig)])

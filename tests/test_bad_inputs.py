@@ -56,6 +56,7 @@ API_CASES = [
     ("predict-number-text", lambda m, t: one(m).predict([["a", 3]]), TypeError, "both texts must be str"),
     ("predict-empty-text", lambda m, t: one(m).predict([["a", ""]]), ValueError, "is empty"),
     ("predict-batch-size-0", lambda m, t: one(m).predict(PAIRS, batch_size=0), ValueError, "positive integers"),
+    ("predict-prompt", lambda m, t: one(m).predict(PAIRS, prompt="query: "), ValueError, "not supported"),
     ("predict-windows", lambda m, t: one(m).predict(PAIRS, windows="mean"), ValueError, "windows="),
     ("rank-documents-str", lambda m, t: one(m).rank("q", "a doc"), TypeError, "list of str"),
     ("rank-top-k-negative", lambda m, t: one(m).rank("q", ["a", "b"], top_k=-1), ValueError, "top_k=-1"),

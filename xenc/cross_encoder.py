@@ -156,6 +156,9 @@ class CrossEncoder:
         chunk_size: int = CHUNK_SIZE,
         windows: str | None = None,
         stride: int = 64,
+        prompt_name: str | None = None,
+        prompt: str | None = None,
+        pool: dict | None = None,
     ) -> np.ndarray | torch.Tensor | float:
         """Score pairs: sigmoid for one label, raw logits (or softmax with `apply_softmax`) for classes.
 
@@ -178,6 +181,12 @@ class CrossEncoder:
         Example:
             >>> model.predict(((a, b) for a, b in read_pairs("pairs.tsv")), batch_size=64)  # doctest: +SKIP
         """
+        if prompt_name is not None or prompt is not None or pool is not None:
+            raise ValueError(
+                "prompt_name / prompt / pool (sentence-transformers 6) are not supported by xenc's CrossEncoder: "
+                "put an instruction into the query text yourself; for several processes use "
+                "xenc.distributed.predict_distributed."
+            )
         if isinstance(sentences, np.ndarray) and sentences.ndim == 1 and sentences.dtype.kind in "UO":
             sentences = sentences.tolist()  # a 1-D array of two texts is one pair
         single = isinstance(sentences, Sequence) and len(sentences) == 2 and all(isinstance(t, str) for t in sentences)
