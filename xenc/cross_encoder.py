@@ -350,7 +350,7 @@ class CrossEncoder:
 
     def to(self, device: str | torch.device) -> CrossEncoder:
         """Move the model (and where predict runs) to `device`."""
-        self.device = torch.device(device)
+        self.device = check_device(str(device))
         self.model.to(self.device)
         return self
 

@@ -16,13 +16,23 @@ def save_atomically(folder: str | Path, write: Callable[[Path], None]) -> None:
     The staging folder is removed when `write` fails.
     """
     folder = Path(folder)
-    staging = folder.parent / f".{folder.name}.saving"
-    shutil.rmtree(staging, ignore_errors=True)  # left by a save that was killed
+    staging = fresh_staging(folder)
     try:
         write(staging)
         move_into(staging, folder)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def staging_path(folder: Path) -> Path:
+    """Where a save of `folder` is written first: a sibling, on the same file system, so each move is atomic."""
+    return folder.parent / f".{folder.name}.saving"
+
+
+def fresh_staging(folder: Path) -> Path:
+    """`staging_path(folder)`, emptied of anything a killed save left there."""
+    shutil.rmtree(staging_path(folder), ignore_errors=True)
+    return staging_path(folder)
 
 
 def move_into(staging: Path, folder: Path) -> None:

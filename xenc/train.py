@@ -46,7 +46,7 @@ from .data import (
 from .heads import mark_activation
 from .models import load_pretrained, resolve_model
 from .retrieval import add_teacher_scores
-from .saving import move_into
+from .saving import fresh_staging, move_into, staging_path
 from .tasks import GROUP_LOSSES, get_task
 from .trainer import CrossEncoderTrainer
 
@@ -206,7 +206,8 @@ def main(
     if cfg.test_split:
         metrics.update(trainer.evaluate(encoded[cfg.test_split], metric_key_prefix="test"))
     mark_activation(model.config)
-    staging = out.parent / f".{out.name}.saving"  # the same on every process: save_model may gather shards
+    # the same path on every process (save_model may gather shards); only the main process writes and moves
+    staging = fresh_staging(out) if trainer.is_world_process_zero() else staging_path(out)
     trainer.save_model(str(staging))
     if trainer.is_world_process_zero():
         move_into(staging, out)  # config.json last: a run killed while saving leaves no folder that loads
