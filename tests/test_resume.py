@@ -53,31 +53,47 @@ def assert_same_run(a: Path, b: Path) -> None:
     assert not list(b.glob("checkpoint-*"))  # the resumed run cleans up its checkpoints like any run
 
 
-@pytest.mark.parametrize("signal", ["INT", "KILL"])
-def test_a_stopped_run_resumes_to_the_same_weights_and_metrics(signal, tiny_model_dir, uninterrupted, tmp_path):
-    out = tmp_path / "stopped"
-    cmd = [sys.executable, str(ROOT / "tests" / "interrupted_train.py"), "7", signal, *flags(tiny_model_dir, out)]
+def stop_at_step_7(signal: str, flags_: list[str], out: Path) -> None:
+    """Run the flags in a new process that sends itself SIGINT or SIGKILL after step 7, between checkpoints 6 and 9."""
+    cmd = [sys.executable, str(ROOT / "tests" / "interrupted_train.py"), "7", signal, *flags_]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=ROOT)
-    assert done.returncode != 0 and not (out / "results.json").exists()  # it really stopped, after checkpoint-6
+    assert done.returncode != 0 and not (out / "results.json").exists()  # it really stopped
     assert max(int(p.name.split("-")[1]) for p in out.glob("checkpoint-*")) == 6  # rotation may keep the best too
+
+
+@pytest.fixture(scope="module")
+def killed(tiny_model_dir, tmp_path_factory) -> Path:
+    """The output dir of a run killed (SIGKILL, as the out-of-memory killer does) after step 7; tests resume copies."""
+    out = tmp_path_factory.mktemp("resume") / "killed"
+    stop_at_step_7("KILL", flags(tiny_model_dir, out), out)
+    return out
+
+
+def resume_and_compare(tiny_model_dir, out: Path, uninterrupted: Path, resume: list[str]) -> None:
     ran = CountSteps()
-    main(*parse_args([*flags(tiny_model_dir, out), "--resume_from_checkpoint", "true"]), callbacks=[ran])
+    main(*parse_args([*flags(tiny_model_dir, out), *resume]), callbacks=[ran])
     assert ran.steps == list(range(7, 13))  # from checkpoint-6 on
     assert_same_run(uninterrupted, out)
 
 
-def test_resume_passes_over_a_checkpoint_killed_while_written(tiny_model_dir, uninterrupted, tmp_path):
-    out = tmp_path / "partial"
-    cmd = [sys.executable, str(ROOT / "tests" / "interrupted_train.py"), "8", "KILL", *flags(tiny_model_dir, out)]
-    subprocess.run(cmd, capture_output=True, timeout=300, cwd=ROOT)
+def test_a_run_stopped_by_ctrl_c_resumes_to_the_same_weights_and_metrics(tiny_model_dir, uninterrupted, tmp_path):
+    out = tmp_path / "stopped"
+    stop_at_step_7("INT", flags(tiny_model_dir, out), out)
+    resume_and_compare(tiny_model_dir, out, uninterrupted, ["--resume_from_checkpoint", "true"])
+
+
+def test_a_killed_run_resumes_to_the_same_weights_and_metrics(tiny_model_dir, uninterrupted, killed, tmp_path):
+    out = shutil.copytree(killed, tmp_path / "killed")
+    resume_and_compare(tiny_model_dir, out, uninterrupted, ["--resume_from_checkpoint", "true"])
+
+
+def test_resume_passes_over_a_checkpoint_killed_while_written(tiny_model_dir, uninterrupted, killed, tmp_path):
+    out = shutil.copytree(killed, tmp_path / "partial")
     partial = out / "checkpoint-9"  # a save cut short: weights written, trainer_state.json (written last) missing
     shutil.copytree(out / "checkpoint-6", partial)
     (partial / "trainer_state.json").unlink()
     assert _output(out)[-2:] == ["--resume_from_checkpoint", "true"]  # what `xenc reproduce` passes
-    ran = CountSteps()
-    main(*parse_args([*flags(tiny_model_dir, out), *_output(out)[2:]]), callbacks=[ran])
-    assert ran.steps == list(range(7, 13))
-    assert_same_run(uninterrupted, out)
+    resume_and_compare(tiny_model_dir, out, uninterrupted, _output(out)[2:])
 
 
 def test_a_fresh_run_refuses_an_output_dir_with_another_runs_checkpoints(tiny_model_dir, tmp_path):
