@@ -78,8 +78,9 @@ def run_script(path: Path, out: Path, base: str, monkeypatch, capsys) -> str:
 
 @pytest.mark.heavy
 @pytest.mark.parametrize("script", sorted(EXPECTED))
-def test_example_script_runs_on_both_libraries_with_only_imports_changed(script, tmp_path, tiny_base, monkeypatch,
-                                                                         capsys):
+def test_example_script_runs_on_both_libraries_with_only_imports_changed(
+    script, tmp_path, tiny_base, monkeypatch, capsys
+):
     source = (SCRIPTS / script).read_text()
     peer = tmp_path / f"st_{script}"
     peer.write_text(as_sentence_transformers(source))

@@ -46,9 +46,24 @@ RECIPES: dict[str, list[str]] = {
     ],  # fmt: skip
     # the same from all-mpnet-base-v2: lr 3e-5, bf16
     "trecqa-mpnet": [
-        "--dataset", "trecqa", "--model", "mpnet-base", "--loss", "listwise", "--num_negatives", "7",
-        "--num_train_epochs", "3", "--learning_rate", "3e-5", "--per_device_train_batch_size", "4",
-        "--max_length", "128", "--bf16", "true",
+        "--dataset",
+        "trecqa",
+        "--model",
+        "mpnet-base",
+        "--loss",
+        "listwise",
+        "--num_negatives",
+        "7",
+        "--num_train_epochs",
+        "3",
+        "--learning_rate",
+        "3e-5",
+        "--per_device_train_batch_size",
+        "4",
+        "--max_length",
+        "128",
+        "--bf16",
+        "true",
     ],  # fmt: skip
     "sick-e-mpnet": [
         "--dataset",
