@@ -62,9 +62,11 @@ def test_a_custom_activation_round_trips_in_both_libraries(tiny_model_dir, tmp_p
 def test_a_base_checkpoint_without_a_head_gets_one_label(tiny_tokenizer, tmp_path):
     BertModel(tiny_config(1)).save_pretrained(tmp_path / "base")  # no classifier: a pretrained encoder
     tiny_tokenizer.save_pretrained(tmp_path / "base")
-    model = CrossEncoder(str(tmp_path / "base"))
+    with pytest.warns(UserWarning, match="no classification head"):
+        model = CrossEncoder(str(tmp_path / "base"))
     assert model.num_labels == 1 and model.predict(PAIRS).shape == (len(PAIRS),)
-    assert CrossEncoder(str(tmp_path / "base"), num_labels=3).num_labels == 3
+    with pytest.warns(UserWarning, match="no classification head"):
+        assert CrossEncoder(str(tmp_path / "base"), num_labels=3).num_labels == 3
 
 
 def test_constructor_kwargs_old_and_new_names(tiny_model_dir):

@@ -77,6 +77,8 @@ def run_script(path: Path, out: Path, base: str, monkeypatch, capsys) -> str:
 
 
 @pytest.mark.heavy
+@pytest.mark.filterwarnings("ignore:.*no classification head")  # expected: each script puts a new head on a base
+@pytest.mark.filterwarnings("ignore:'pin_memory' argument")  # sentence-transformers' DataLoader on a CPU machine
 @pytest.mark.parametrize("script", sorted(EXPECTED))
 def test_example_script_runs_on_both_libraries_with_only_imports_changed(
     script, tmp_path, tiny_base, monkeypatch, capsys
