@@ -14,6 +14,7 @@ import torch
 from tqdm.auto import tqdm
 from transformers import AutoModelForSequenceClassification, AutoTokenizer, PretrainedConfig
 
+from .backends import BACKENDS, import_openvino, openvino_with_guard
 from .checks import check_device, check_model_folder, check_output_dir, check_pairs
 from .heads import has_classifier_head, mark_activation, saved_activation
 from .models import DEFAULT_MODEL, load_pretrained, resolve_model
@@ -39,7 +40,14 @@ class CrossEncoder:
         precision: `fp32` (default, exact), or `bf16` / `fp16`: `predict` runs a copy of the model in that dtype
             (made on first use and again whenever the fp32 weights change). bf16 is the fast path on CPUs with
             AMX and on GPUs; its accuracy cost is in the README's "Performance". Training (`fit`) and saved
-            weights stay fp32.
+            weights stay fp32. With `backend="openvino"` also `int8` (static, calibrated on pairs).
+        backend: `torch` (default) or `openvino` (CPU; `pip install "xenc[fast]"`): `predict` runs an OpenVINO
+            conversion of the model, cached beside it (see `xenc.backends`); fp32 there gives torch's scores.
+        calibration_pairs: pairs int8 is calibrated on; default: a sample of the model's own training pairs
+            (named by the `results.json` of `xenc train`).
+        guard_pairs: `(pairs, labels)` on which a non-fp32 OpenVINO path is checked before use: when its Spearman
+            (one output) or accuracy moves by more than `quality_tolerance` from fp32, predict falls back to
+            OpenVINO fp32 with a warning (`quality_check` holds the numbers). Default: the model's own dev pairs.
 
     Example:
         >>> model = CrossEncoder("minilm-l6", num_labels=1)  # doctest: +SKIP
@@ -64,9 +72,19 @@ class CrossEncoder:
         local_files_only: bool = False,
         cache_folder: str | None = None,
         allow_pickle: bool = False,
+        backend: str = "torch",
+        calibration_pairs: list | None = None,
+        guard_pairs: tuple | None = None,
+        quality_tolerance: float = 0.005,
         **legacy,
     ):
-        if precision not in PRECISIONS:
+        if backend not in BACKENDS:
+            raise ValueError(f"backend={backend!r} is unknown; use one of {BACKENDS}.")
+        if backend == "openvino":
+            import_openvino()
+        if precision == "int8" and backend != "openvino":
+            raise ValueError('precision="int8" runs on OpenVINO: pass backend="openvino" (pip install "xenc[fast]").')
+        if precision not in PRECISIONS and precision != "int8":
             raise ValueError(
                 f"precision={precision!r} is unknown; use one of {list(PRECISIONS)} "
                 "('fp32' is exact; 'bf16' is the fast path on GPUs and on CPUs with AMX)."
@@ -121,11 +139,19 @@ class CrossEncoder:
             )
         self.max_length = max_length or min(self.tokenizer.model_max_length, 512, limit)
         self.device = check_device(device)
+        if backend == "openvino" and self.device.type != "cpu":
+            raise ValueError(f'backend="openvino" scores on the CPU; got device={device!r}. Use backend="torch".')
         self.model.to(self.device)
         folder = path if Path(path).is_dir() else None
         self.activation_fn = activation_fn or saved_activation(self.model.config, folder)
         mark_activation(self.model.config, self.activation_fn)
-        self.precision = precision
+        self.precision, self.backend, self.model_path = precision, backend, str(path)
+        self.calibration_pairs, self.guard_pairs, self.quality_tolerance = (
+            calibration_pairs,
+            guard_pairs,
+            quality_tolerance,
+        )
+        self.quality_check = None  # the guard's numbers once a non-fp32 OpenVINO path was checked
         self.last_truncated = 0  # pairs the last predict cut at max_length (also logged as a warning)
         self._low_precision = (None, None)  # (fp32 weights' version key, their bf16/fp16 copy)
 
@@ -282,13 +308,16 @@ class CrossEncoder:
         A copy in the low dtype is faster than autocast, which re-casts every fp32 weight at every batch (STSb,
         bf16 on AMX: 950 vs 770 pairs/s), and it leaves the fp32 weights for training and saving untouched.
         """
-        dtype = PRECISIONS[self.precision]
-        if dtype is None:
+        if self.backend == "torch" and PRECISIONS[self.precision] is None:
             return self.model
         # optimizer steps and load_state_dict bump _version; edits through `.data` do not and are not seen
-        key = (id(self.model), sum(p._version for p in self.model.parameters()))
+        key = (id(self.model), sum(p._version for p in self.model.parameters()), self.backend, self.precision,
+               self.max_length)  # fmt: skip
         if self._low_precision[0] != key:
-            self._low_precision = (key, copy.deepcopy(self.model).to(dtype))
+            if self.backend == "openvino":
+                self._low_precision = (key, openvino_with_guard(self))
+            else:
+                self._low_precision = (key, copy.deepcopy(self.model).to(PRECISIONS[self.precision]))
         return self._low_precision[1]
 
     def rank(

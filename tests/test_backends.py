@@ -1,0 +1,103 @@
+"""OpenVINO scoring: exact fp32, int8 calibrated on pairs behind the quality guard, and the on-disk cache."""
+
+import json
+import shutil
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from tests.conftest import WORDS
+from xenc import CrossEncoder
+from xenc.backends import conversion_folder, weights_hash
+
+pytest.importorskip("openvino", reason='the OpenVINO backend needs pip install "xenc[fast]"')
+rng = np.random.default_rng(0)
+PAIRS = [(" ".join(rng.choice(WORDS, 6)), " ".join(rng.choice(WORDS, 9))) for _ in range(64)]
+LABELS = rng.random(64)
+
+
+@pytest.fixture
+def model_dir(tiny_model_dir, tmp_path):
+    """A copy of the tiny model: conversions are cached inside the folder."""
+    return shutil.copytree(tiny_model_dir, tmp_path / "model")
+
+
+def test_openvino_fp32_gives_torch_scores_and_is_cached_beside_the_model(model_dir):
+    ours = CrossEncoder(str(model_dir), backend="openvino").predict(PAIRS)
+    np.testing.assert_allclose(ours, CrossEncoder(str(model_dir)).predict(PAIRS), atol=1e-5)
+    cached = sorted(p.name for p in (model_dir / "openvino").iterdir())
+    assert cached == [f"{weights_hash(CrossEncoder(str(model_dir)).model)}-fp32.{ext}" for ext in ("bin", "xml")]
+    again = CrossEncoder(str(model_dir), backend="openvino")
+    np.testing.assert_allclose(again.predict(PAIRS), ours, atol=1e-6)  # read back from the cache
+    assert sorted(p.name for p in (model_dir / "openvino").iterdir()) == cached
+
+
+def test_changed_weights_are_converted_again(model_dir):
+    model = CrossEncoder(str(model_dir), backend="openvino")
+    before = model.predict(PAIRS)
+    with torch.no_grad():
+        model.model.classifier.bias.add_(1.0)  # an in-place update bumps the version, as an optimizer step does
+    after = model.predict(PAIRS)
+    assert not np.allclose(before, after)
+    model.backend = "torch"
+    np.testing.assert_allclose(after, model.predict(PAIRS), atol=1e-5)
+    assert len(list((model_dir / "openvino").glob("*.xml"))) == 2
+
+
+@pytest.mark.heavy  # quantizes
+def test_int8_is_calibrated_on_pairs_and_checked_against_fp32(model_dir):
+    model = CrossEncoder(str(model_dir), backend="openvino", precision="int8", calibration_pairs=PAIRS[:32],
+                         guard_pairs=(PAIRS[32:], LABELS[32:]), quality_tolerance=1.0)  # fmt: skip
+    scores = model.predict(PAIRS)
+    assert scores.shape == (64,) and np.isfinite(scores).all()
+    check = model.quality_check
+    assert check["metric"] == "spearman" and set(check) == {"metric", "fp32", "int8", "tolerance"}
+    assert list((model_dir / "openvino").glob("*-int8-128-*.xml"))
+
+
+@pytest.mark.heavy  # quantizes
+def test_a_guard_that_fails_falls_back_to_exact_fp32_with_a_warning(model_dir):
+    model = CrossEncoder(str(model_dir), backend="openvino", precision="int8", calibration_pairs=PAIRS[:32],
+                         guard_pairs=(PAIRS[32:], LABELS[32:]), quality_tolerance=-1.0)  # fmt: skip
+    with pytest.warns(UserWarning, match="OpenVINO fp32 \\(exact\\) instead"):
+        scores = model.predict(PAIRS)
+    np.testing.assert_allclose(scores, CrossEncoder(str(model_dir)).predict(PAIRS), atol=1e-5)
+
+
+@pytest.mark.heavy  # quantizes
+def test_int8_reads_calibration_and_guard_pairs_from_the_models_own_data(model_dir):
+    (model_dir / "results.json").write_text(json.dumps({"config": {"dataset": "stsb", "train_split": "train",
+                                                                   "eval_split": "validation"}}))  # fmt: skip
+    model = CrossEncoder(str(model_dir), backend="openvino", precision="int8", quality_tolerance=1.0)
+    model.predict(PAIRS[:4])
+    assert model.quality_check["metric"] == "spearman"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "words"),
+    [
+        ({"backend": "onnx"}, ValueError, "backend='onnx' is unknown"),
+        ({"precision": "int8"}, ValueError, 'pass backend="openvino"'),
+        ({"backend": "openvino", "precision": "int4"}, ValueError, "precision='int4' is unknown"),
+    ],
+)
+def test_bad_backend_settings_name_the_fix(model_dir, kwargs, error, words):
+    with pytest.raises(error, match=words):
+        CrossEncoder(str(model_dir), **kwargs)
+
+
+@pytest.mark.parametrize(("missing", "words"), [("calibration", "calibration_pairs="), ("guard", "guard_pairs=")])
+def test_int8_without_data_names_what_to_pass(model_dir, missing, words):
+    given = {"calibration_pairs": PAIRS} if missing == "guard" else {}
+    model = CrossEncoder(str(model_dir), backend="openvino", precision="int8", **given)
+    with pytest.raises(ValueError, match=words):
+        model.predict(PAIRS[:2])
+
+
+def test_installed_or_hub_models_are_converted_into_the_xenc_cache(model_dir, tmp_path, monkeypatch):
+    assert conversion_folder(str(model_dir)) == model_dir / "openvino"
+    monkeypatch.setenv("XENC_CACHE_DIR", str(tmp_path / "cache"))
+    assert conversion_folder("org/some-model") == tmp_path / "cache" / "openvino"
+    assert conversion_folder(sys.prefix) == tmp_path / "cache" / "openvino"  # never inside site-packages

@@ -1,0 +1,196 @@
+"""OpenVINO scoring for `CrossEncoder`: fp32 (exact), bf16, and int8 calibrated on pairs, behind a quality guard.
+
+The converted model is cached beside a local model folder (`<folder>/openvino/`; xenc's cache for Hub, installed or
+read-only models), keyed by a hash of the weights, the precision, max_length and the calibration pairs, so a
+changed model is converted again; the fp32 weights are never replaced. Needs `pip install "xenc[fast]"`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import warnings
+from functools import partial
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import torch
+from scipy.stats import spearmanr
+from tqdm.auto import tqdm
+
+from .split_zip import cache_dir
+
+BACKENDS = ("torch", "openvino")
+OV_HINTS = {"fp32": "f32", "bf16": "bf16", "fp16": "f16", "int8": None}  # int8: other ops in the CPU's default
+GUARD_PAIRS, CALIBRATION_PAIRS = 500, 300  # sampled from a trained model's own dev / train split
+
+
+def import_openvino():
+    try:
+        import openvino
+    except ImportError as err:
+        raise ImportError('backend="openvino" needs OpenVINO: pip install "xenc[fast]" (openvino and nncf).') from err
+    return openvino
+
+
+def weights_hash(model: torch.nn.Module) -> str:
+    """A short SHA-256 of the parameters and buffers: the cache key of everything converted from them."""
+    digest = hashlib.sha256()
+    for name, tensor in model.state_dict().items():
+        digest.update(name.encode())
+        digest.update(tensor.detach().cpu().contiguous().view(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()[:16]
+
+
+def conversion_folder(model_path: str) -> Path:
+    """`<model folder>/openvino` for a writable local folder the user owns; else `<xenc cache>/openvino`."""
+    folder = Path(model_path)
+    installed = folder.resolve().is_relative_to(Path(sys.prefix).resolve())
+    if folder.is_dir() and os.access(folder, os.W_OK) and not installed:
+        return folder / "openvino"
+    return cache_dir() / "openvino"
+
+
+class OpenVINOScorer:
+    """A compiled OpenVINO model called as the torch model is in `CrossEncoder`: `scorer(**batch).logits`."""
+
+    def __init__(self, compiled, description: str):
+        self.request, self.description = compiled.create_infer_request(), description
+        self.names = [port.get_any_name() for port in compiled.inputs]
+
+    def __call__(self, **batch) -> SimpleNamespace:
+        logits = self.request.infer({name: batch[name].numpy() for name in self.names})[0]
+        return SimpleNamespace(logits=torch.from_numpy(np.array(logits, dtype=np.float32)))
+
+    def eval(self) -> OpenVINOScorer:
+        return self
+
+
+def encode_batches(tokenizer, pairs, max_length: int, batch_size: int = 8) -> list[dict]:
+    """Pairs as padded numpy batches (the model's inputs), cut at max_length as predict cuts them."""
+    batches = []
+    for start in range(0, len(pairs), batch_size):
+        a, b = zip(*pairs[start : start + batch_size])
+        enc = tokenizer(list(a), list(b), truncation=True, max_length=max_length, padding=True, return_tensors="np")
+        batches.append(dict(enc))
+    return batches
+
+
+def convert(model: torch.nn.Module, tokenizer):
+    """The torch model as an OpenVINO model with dynamic batch and sequence length."""
+    ov = import_openvino()
+    example = tokenizer(["a question"], ["an answer"], return_tensors="pt")
+    inputs = [(name, ov.PartialShape([-1, -1]), ov.Type.i64) for name in example]
+    with torch.no_grad(), warnings.catch_warnings():
+        # tracing fixes two shape tests of transformers' masking to their value for a full-length mask: always true
+        # here, since every batch passes its attention mask at its own length
+        warnings.filterwarnings("ignore", category=torch.jit.TracerWarning)
+        warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing", category=FutureWarning)  # OpenVINO
+        return ov.convert_model(model.eval(), example_input=dict(example), input=inputs)
+
+
+def quantize(ov_model, tokenizer, pairs, max_length: int):
+    """Static int8 (nncf, transformer preset) calibrated on `pairs` encoded as predict encodes them."""
+    try:
+        import nncf
+    except ImportError as err:
+        raise ImportError('precision="int8" needs nncf: pip install "xenc[fast]".') from err
+    data = encode_batches(tokenizer, pairs, max_length)
+    return nncf.quantize(
+        ov_model, nncf.Dataset(data), model_type=nncf.ModelType.TRANSFORMER, subset_size=len(data)
+    )  # fmt: skip
+
+
+def openvino_scorer(model, tokenizer, model_path: str, precision: str, max_length: int, calibration=None):
+    """A compiled OpenVINO scorer, converted (and for int8 quantized) once per weights and cached on disk."""
+    ov = import_openvino()
+    key = weights_hash(model)
+    name = f"{key}-fp32"
+    if precision == "int8":
+        calib = hashlib.sha256(json.dumps(calibration).encode()).hexdigest()[:8]
+        name = f"{key}-int8-{max_length}-{calib}"
+    path = conversion_folder(model_path) / f"{name}.xml"
+    core = ov.Core()
+    if path.exists():
+        ov_model = core.read_model(path)
+    else:
+        ov_model = convert(model, tokenizer)
+        if precision == "int8":
+            ov_model = quantize(ov_model, tokenizer, calibration, max_length)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        staging = path.with_name(f".{path.stem}.{os.getpid()}.xml")
+        ov.save_model(ov_model, staging, compress_to_fp16=False)
+        staging.with_suffix(".bin").replace(path.with_suffix(".bin"))
+        staging.replace(path)  # the .xml last: a cut-short save leaves no .xml that reads
+    config = {"PERFORMANCE_HINT": "LATENCY", "INFERENCE_NUM_THREADS": torch.get_num_threads()}
+    if OV_HINTS[precision]:
+        config["INFERENCE_PRECISION_HINT"] = OV_HINTS[precision]
+    return OpenVINOScorer(core.compile_model(ov_model, "CPU", config), f"openvino {precision} ({path})")
+
+
+def own_pairs(model_path: str, split: str, limit: int) -> tuple[list, np.ndarray] | None:
+    """A seeded sample of the pairs and labels the model was trained (`train`) or selected (`eval`) on, read
+    through the `results.json` that `xenc train` writes; None for a model without one."""
+    results = Path(model_path) / "results.json"
+    if not results.is_file():
+        return None
+    from .data import load
+
+    config = json.loads(results.read_text())["config"]
+    data = load(config["dataset"])[config[f"{split}_split"]]
+    rows = np.random.default_rng(0).permutation(len(data))[:limit]
+    data = data.select(rows)
+    return list(zip(data["sentence1"], data["sentence2"])), np.asarray(data["label"])
+
+
+def task_metric(logits: torch.Tensor, labels: np.ndarray) -> tuple[str, float]:
+    """Spearman with the labels for one output, accuracy for classes: what the guard compares."""
+    if logits.shape[-1] == 1:
+        return "spearman", float(spearmanr(logits.squeeze(-1).numpy(), labels).statistic)
+    return "accuracy", float((logits.argmax(-1).numpy() == labels).mean())
+
+
+def openvino_with_guard(ce) -> OpenVINOScorer:
+    """The OpenVINO scorer for a `CrossEncoder`'s precision; a non-fp32 one is first checked against fp32 on guard
+    pairs and replaced by fp32 (with a warning) when the task metric moves by more than `ce.quality_tolerance`."""
+    calibration = None
+    if ce.precision == "int8":
+        calibration = ce.calibration_pairs or (own_pairs(ce.model_path, "train", CALIBRATION_PAIRS) or (None,))[0]
+        if not calibration:
+            raise ValueError(
+                'precision="int8" needs calibration pairs: pass calibration_pairs=[(text_a, text_b), ...] (a few '
+                "hundred pairs of your task), or load a model trained by `xenc train`."
+            )
+        calibration = [list(pair) for pair in calibration]
+    guard = ce.guard_pairs or own_pairs(ce.model_path, "eval", GUARD_PAIRS)
+    if guard is None and ce.precision == "int8":
+        raise ValueError(
+            'precision="int8" is checked against fp32 before use: pass guard_pairs=(pairs, labels) (held-out pairs '
+            "of your task with their labels), or load a model trained by `xenc train`."
+        )
+    build = partial(openvino_scorer, ce.model, ce.tokenizer, ce.model_path, max_length=ce.max_length)
+    scorer = build(ce.precision, calibration=calibration)
+    if ce.precision == "fp32" or guard is None:
+        return scorer
+    pairs, labels = guard
+    truncated, quiet, training = ce.last_truncated, tqdm(disable=True), ce.model.training
+    ce.model.eval()
+    exact, fast = (
+        ce._score_chunk(m, [tuple(p) for p in pairs], 32, "longest_first", quiet) for m in (ce.model, scorer)
+    )
+    ce.last_truncated = truncated
+    ce.model.train(training)
+    (metric, before), (_, after) = task_metric(exact, np.asarray(labels)), task_metric(fast, np.asarray(labels))
+    ce.quality_check = {"metric": metric, "fp32": before, ce.precision: after, "tolerance": ce.quality_tolerance}
+    if abs(after - before) <= ce.quality_tolerance:
+        return scorer
+    warnings.warn(
+        f"OpenVINO {ce.precision} moves {metric} on the guard pairs from {before:.4f} (fp32) to {after:.4f}, more "
+        f"than quality_tolerance={ce.quality_tolerance}: scoring with OpenVINO fp32 (exact) instead. Fix: calibrate "
+        "on more or more typical pairs (calibration_pairs=), or raise quality_tolerance.",
+        stacklevel=4,
+    )
+    return build("fp32")
