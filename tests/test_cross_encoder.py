@@ -69,7 +69,7 @@ def test_low_precision_scores_are_close_to_fp32(tiny_model_dir, model, precision
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        ({"precision": "int8"}, r"precision='int8' is unknown; use one of \['fp32', 'bf16', 'fp16'\]"),
+        ({"precision": "int4"}, r"precision='int4' is unknown; use one of \['fp32', 'bf16', 'fp16'\]"),
         ({"batch_size": 0}, r"batch_size=0, chunk_size=10000: both must be positive"),
         ({"chunk_size": 0}, r"chunk_size=0: both must be positive"),
     ],

@@ -9,6 +9,8 @@ import torch
 from tqdm.auto import tqdm
 from transformers import AutoModel, AutoTokenizer
 
+from .checks import check_device
+from .encoding import forward_sorted
 from .models import DEFAULT_MODEL, load_pretrained, resolve_model
 
 
@@ -30,7 +32,7 @@ class BiEncoder:
     ):
         path = resolve_model(model_name_or_path)
         self.tokenizer = AutoTokenizer.from_pretrained(path)
-        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        self.device = check_device(device)
         self.model = load_pretrained(AutoModel, path, allow_pickle).to(self.device).eval()
         self.max_length = min(max_length, self.tokenizer.model_max_length)  # never past the position table
 
@@ -39,18 +41,16 @@ class BiEncoder:
         """Embed texts in length-sorted batches; returns (n, hidden) unit vectors in input order."""
         if isinstance(texts, str):
             raise TypeError("encode takes a list of texts; wrap a single text as [text].")
-        order = np.argsort([-len(t) for t in texts], kind="stable")
-        out = np.empty((len(texts), self.model.config.hidden_size), dtype=np.float32)
-        for start in tqdm(range(0, len(texts), batch_size), desc="Embedding", disable=not show_progress_bar):
-            idx = order[start : start + batch_size]
-            batch = self.tokenizer(
-                [texts[i] for i in idx], padding=True, truncation=True, max_length=self.max_length, return_tensors="pt"
-            ).to(self.device)
+
+        def pool(batch) -> torch.Tensor:
             hidden = self.model(**batch).last_hidden_state  # (batch, seq, hidden)
             mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-            out[idx] = torch.nn.functional.normalize(pooled, dim=-1).float().cpu().numpy()
-        return out
+            return torch.nn.functional.normalize((hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9), dim=-1)
+
+        encodings = self.tokenizer(list(texts), truncation=True, max_length=self.max_length)
+        with tqdm(total=len(texts), desc="Embedding", unit="text", disable=not show_progress_bar) as bar:
+            width = self.model.config.hidden_size
+            return forward_sorted(self.tokenizer, encodings, batch_size, pool, width, self.device, bar).numpy()
 
     def similarity(self, texts_a: Sequence[str], texts_b: Sequence[str], batch_size: int = 64) -> np.ndarray:
         """Cosine similarity of each pair (texts_a[i], texts_b[i])."""

@@ -16,6 +16,7 @@ from transformers import AutoModelForSequenceClassification, AutoTokenizer, Pret
 
 from .backends import BACKENDS, import_openvino, openvino_with_guard
 from .checks import check_device, check_model_folder, check_output_dir, check_pairs
+from .encoding import fold_windows, forward_sorted
 from .heads import has_classifier_head, mark_activation, saved_activation
 from .models import DEFAULT_MODEL, load_pretrained, resolve_model
 from .saving import save_atomically
@@ -87,7 +88,7 @@ class CrossEncoder:
         if precision not in PRECISIONS and precision != "int8":
             raise ValueError(
                 f"precision={precision!r} is unknown; use one of {list(PRECISIONS)} "
-                "('fp32' is exact; 'bf16' is the fast path on GPUs and on CPUs with AMX)."
+                "('fp32' is exact; 'bf16' is the fast path on GPUs and on CPUs with AMX; 'int8' with backend='openvino')."
             )
         renamed = {
             "default_activation_function": "activation_fn",
@@ -284,23 +285,10 @@ class CrossEncoder:
             if full:
                 lengths = self.tokenizer([a[i] for i in full], [b[i] for i in full], return_length=True)["length"]
                 self.last_truncated += sum(n > self.max_length for n in lengths)
-        order = np.argsort([-len(ids) for ids in enc["input_ids"]], kind="stable")
-        multiple = 8 if self.device.type == "cuda" else None  # tensor cores like it; on CPU padding is just work
-        out = torch.empty(len(order), self.num_labels)
-        for start in range(0, len(order), batch_size):
-            idx = order[start : start + batch_size]
-            batch = self.tokenizer.pad(
-                {k: [enc[k][i] for i in idx] for k in enc.keys()}, pad_to_multiple_of=multiple, return_tensors="pt"
-            )
-            out[torch.as_tensor(idx)] = model(**batch.to(self.device)).logits.float().cpu()
+        out = forward_sorted(self.tokenizer, enc, batch_size, lambda batch: model(**batch).logits, self.num_labels,
+                             self.device)  # fmt: skip
         bar.update(len(pairs))
-        if owner is None:
-            return out
-        owner = torch.as_tensor(owner)
-        if windowing["aggregate"] == "first":
-            return out[torch.searchsorted(owner, torch.arange(len(pairs)))]
-        best = torch.full((len(pairs), self.num_labels), -torch.inf)
-        return best.scatter_reduce(0, owner.view(-1, 1).expand_as(out), out, "amax")  # MaxP
+        return out if owner is None else fold_windows(out, owner, len(pairs), windowing["aggregate"])
 
     def _scoring_model(self) -> torch.nn.Module:
         """The model itself for fp32; else its bf16/fp16 copy, re-made when the weights were changed or replaced.

@@ -1,0 +1,167 @@
+"""Scoring backends side by side: xenc (torch, OpenVINO fp32 / bf16 / int8) against sentence-transformers' own.
+
+Usage (from the repository root; `make peer-venv` first, for the peer's OpenVINO rows):
+    XENC_DATA_DIR=../shared/data HF_HUB_OFFLINE=1 python benchmarks/bench_backends.py \
+        --model runs/reproduce-stsb/seed-42 [--inputs stsb] [--rounds 5] [--contenders ...]
+
+Each contender is its own long-lived process (`backend_worker.py`; the peer's OpenVINO ones under `.venv-peer`,
+whose optimum-intel needs an older transformers), loaded and warmed up before any timing. Then `--rounds` rounds,
+each timing every contender once on all pairs of the input, in an order rotated every round, so slow drifts of the
+machine hit all contenders alike. A measurement during which other processes took more than `--busy` of a core is
+thrown away and repeated (up to 3 times; the count is reported). Afterwards every contender scores the pairs once
+more for the quality columns: largest |score difference| to the peer's torch fp32 scores and, on STSb, the test
+Spearman and its change. int8 contenders calibrate on 300 STSb train pairs; xenc's quality guard checks them on 500
+STSb dev pairs. Inputs as in bench_inference.py: `stsb` (1,379 test pairs, max_length 128) and `scifact` (the 339
+(query, title + abstract) test pairs of the qrels, max_length 256). Writes results/backends_<input>.{md,json}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from _bench import markdown_table, report
+from bench_inference import load_pairs
+
+from xenc import sts_metrics
+from xenc.data import load
+
+HERE = Path(__file__).parent
+PEER_VENV = ("st-openvino-fp32", "st-openvino", "st-openvino-int8")
+CONTENDERS = ("st-torch-fp32", *PEER_VENV, "xenc-torch-fp32", "xenc-torch-bf16", "xenc-openvino-fp32",
+              "xenc-openvino-bf16", "xenc-openvino-int8")  # fmt: skip
+COLUMNS = {"name": ("contender", "s"), "rate": ("pairs/s (median)", ".1f"), "min_max": ("min-max", "s"),
+           "x_peer": ("x peer torch fp32", ".2f"), "max_diff": ("max abs score diff", ".1e"),
+           "spearman": ("STSb Spearman", ".4f"), "delta": ("Spearman change", "+.4f"),
+           "retries": ("re-runs", "d")}  # fmt: skip
+
+
+def cpu_jiffies(pid: int) -> tuple[int, int]:
+    """(busy jiffies of the whole machine, jiffies of process `pid` and its threads)."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    busy = sum(fields) - fields[3] - fields[4]  # minus idle and iowait
+    stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return busy, int(stat[11]) + int(stat[12])  # utime + stime
+
+
+class Worker:
+    """One contender's process: `ask("run")` times a full pass over the pairs."""
+
+    def __init__(self, name: str, python: str, flags: list[str], log: Path):
+        cmd = [python, str(HERE / "backend_worker.py"), "--contender", name, *flags]
+        self.name, self.log = name, log.open("w")
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log, text=True)
+        self.ready = self.read()
+
+    def read(self) -> dict:
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError(f"{self.name} stopped; its log: {self.log.name}")
+        return json.loads(line)
+
+    def ask(self, command: str) -> dict:
+        self.proc.stdin.write(command + "\n")
+        self.proc.stdin.flush()
+        return self.read()
+
+    def timed_run(self, busy_limit: float) -> tuple[float, bool]:
+        """Seconds of one pass, and whether other processes kept the machine busy meanwhile."""
+        (busy0, own0), start = cpu_jiffies(self.proc.pid), time.perf_counter()
+        seconds = self.ask("run")["seconds"]
+        (busy1, own1), wall = cpu_jiffies(self.proc.pid), time.perf_counter() - start
+        others = (busy1 - busy0 - (own1 - own0)) / os.sysconf("SC_CLK_TCK") / wall  # cores used by others
+        return seconds, others > busy_limit
+
+
+def write_inputs(name: str, folder: Path) -> tuple[list[str], np.ndarray | None, int]:
+    """Pairs, calibration and guard files for the workers; returns their flags, the labels and max_length."""
+    pairs, labels = load_pairs(name, None)
+    stsb = load("stsb")
+    rng = np.random.default_rng(0)
+    train, dev = stsb["train"], stsb["validation"]
+    calibration = [[train["sentence1"][i], train["sentence2"][i]] for i in rng.permutation(len(train))[:300]]
+    rows = rng.permutation(len(dev))[:500]
+    guard = {"pairs": [[dev["sentence1"][i], dev["sentence2"][i]] for i in rows],
+             "labels": [dev["label"][i] for i in rows]}  # fmt: skip
+    for file, content in (("pairs", [list(p) for p in pairs]), ("calibration", calibration), ("guard", guard)):
+        (folder / f"{file}.json").write_text(json.dumps(content))
+    max_length = 128 if name == "stsb" else 256
+    flags = ["--pairs", str(folder / "pairs.json"), "--calibration", str(folder / "calibration.json"),
+             "--guard", str(folder / "guard.json"), "--max_length", str(max_length)]  # fmt: skip
+    return flags, labels, max_length
+
+
+def bench_input(name: str, args: argparse.Namespace) -> None:
+    folder = Path(tempfile.mkdtemp(prefix=f"backends-{name}-"))
+    flags, labels, max_length = write_inputs(name, folder)
+    flags += ["--model", args.model, "--threads", str(args.threads), "--out_dir", str(folder)]
+    workers = {}
+    for contender in args.contenders:
+        python = args.peer_python if contender in PEER_VENV else sys.executable
+        workers[contender] = Worker(contender, python, flags, folder / f"{contender}.log")
+        print(f"{contender}: ready ({workers[contender].ready})", flush=True)
+    times, retries = {c: [] for c in workers}, dict.fromkeys(workers, 0)
+    for r in range(args.rounds):
+        order = list(workers)[r % len(workers) :] + list(workers)[: r % len(workers)]
+        for contender in order:
+            for _attempt in range(4):
+                seconds, disturbed = workers[contender].timed_run(args.busy)
+                if not disturbed:
+                    break
+                retries[contender] += 1
+            times[contender].append(seconds)
+        print(f"round {r + 1}: " + ", ".join(f"{c} {times[c][-1]:.2f}s" for c in workers), flush=True)
+    scores = {}
+    for contender, worker in workers.items():
+        path = folder / f"{contender}.scores.json"
+        worker.ask(f"scores {path}")
+        scores[contender] = np.array(json.loads(path.read_text()))
+        worker.ask("quit")
+    rows = summarize(times, retries, scores, labels, len(json.loads((folder / "pairs.json").read_text())))
+    title = (f"Scoring backends, {name} ({len(scores[next(iter(scores))])} pairs, max_length {max_length}), batch "
+             f"32, {args.threads} threads, {args.rounds} rotating rounds; model {args.model}")  # fmt: skip
+    report(f"backends_{name}", title, markdown_table(rows, COLUMNS), {"rows": rows, "times": times})
+
+
+def summarize(times, retries, scores, labels, n_pairs) -> list[dict]:
+    """One row per contender: median rate, ratio to the peer's torch fp32, score differences and Spearman."""
+    reference = scores.get("st-torch-fp32", next(iter(scores.values())))
+    base_rate = n_pairs / np.median(times["st-torch-fp32"]) if "st-torch-fp32" in times else None
+    base_spearman = sts_metrics(reference, labels)["spearman"] if labels is not None else None
+    rows = []
+    for contender, seconds in times.items():
+        rate = n_pairs / np.median(seconds)
+        row = {"name": contender, "rate": rate, "retries": retries[contender],
+               "min_max": f"{n_pairs / max(seconds):.1f}-{n_pairs / min(seconds):.1f}",
+               "x_peer": rate / base_rate if base_rate else None,
+               "max_diff": float(np.abs(scores[contender] - reference).max())}  # fmt: skip
+        if labels is not None:
+            row["spearman"] = sts_metrics(scores[contender], labels)["spearman"]
+            row["delta"] = row["spearman"] - base_spearman
+        rows.append(row)
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default="runs/reproduce-stsb/seed-42", help="a trained one-label cross-encoder")
+    parser.add_argument("--inputs", nargs="+", choices=("stsb", "scifact"), default=["stsb", "scifact"])
+    parser.add_argument("--contenders", nargs="+", choices=CONTENDERS, default=list(CONTENDERS))
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--busy", type=float, default=0.25, help="cores other processes may use during a timing")
+    parser.add_argument("--peer-python", default=".venv-peer/bin/python")
+    args = parser.parse_args()
+    for name in args.inputs:
+        bench_input(name, args)
+
+
+if __name__ == "__main__":
+    main()
