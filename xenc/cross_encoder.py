@@ -87,8 +87,8 @@ class CrossEncoder:
             raise ValueError('precision="int8" runs on OpenVINO: pass backend="openvino" (pip install "xenc[fast]").')
         if precision not in PRECISIONS and precision != "int8":
             raise ValueError(
-                f"precision={precision!r} is unknown; use one of {list(PRECISIONS)} "
-                "('fp32' is exact; 'bf16' is the fast path on GPUs and on CPUs with AMX; 'int8' with backend='openvino')."
+                f"precision={precision!r} is unknown; use one of {list(PRECISIONS)} ('fp32' is exact; 'bf16' is the "
+                "fast path on GPUs and on CPUs with AMX), or 'int8' with backend='openvino'."
             )
         renamed = {
             "default_activation_function": "activation_fn",
