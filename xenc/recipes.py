@@ -85,7 +85,8 @@ PRETRAIN: dict[str, list[str]] = {
     ],
 }  # fmt: skip
 SEEDS = (42, 43, 44)
-SUMMARY_KEYS = ("test_spearman", "test_pearson", "test_accuracy", "test_macro_f1", "eval_spearman", "eval_accuracy")
+SUMMARY_KEYS = ("test_spearman", "test_pearson", "test_accuracy", "test_macro_f1", "test_map", "test_mrr@10",
+                "eval_spearman", "eval_accuracy", "eval_map", "eval_mrr@10")  # fmt: skip
 
 
 def summarize_runs(run_dirs: list[str | Path]) -> dict[str, tuple[float, float]]:
