@@ -14,8 +14,9 @@ quality guard for bf16/int8; default: the model's own dev pairs). --out_dir: whe
 (default: a temporary folder); MODEL_DIR itself is never written by the peer contenders.
 
 Protocol: after loading and one warm-up predict over all pairs the worker prints {"ready": true, "load_s": ...};
-then per line on stdin: `run` -> {"seconds": wall seconds of one predict over all pairs}; `scores PATH` -> the
-scores as a JSON list to PATH, then {"saved": PATH}; `quit` -> exit 0. stdout carries only these JSON lines;
+then per line on stdin: `run` -> {"seconds": wall seconds of one predict over all pairs}; `scores PATH [PAIRS]` ->
+the scores of the pairs (or of the pairs in the JSON file PAIRS) as a JSON list to PATH, then {"saved": PATH};
+`quit` -> exit 0. stdout carries only these JSON lines;
 logs and progress bars go to stderr.
 """
 
@@ -143,8 +144,8 @@ def main() -> None:
         start = time.perf_counter()
         model = load_contender(args, out_dir)
 
-        def predict():
-            return model.predict(pairs, batch_size=args.batch_size, show_progress_bar=False)
+        def predict(which=pairs):
+            return model.predict(which, batch_size=args.batch_size, show_progress_bar=False)
 
         predict()  # warm-up (xenc's bf16 / OpenVINO paths also build and check their fast model here)
         say(ready=True, load_s=round(time.perf_counter() - start, 3))
@@ -154,9 +155,11 @@ def main() -> None:
                 start = time.perf_counter()
                 predict()
                 say(seconds=time.perf_counter() - start)
-            elif command == "scores":
-                Path(arg).write_text(json.dumps(np.asarray(predict(), dtype=np.float64).tolist()))
-                say(saved=arg)
+            elif command == "scores":  # `scores OUT [PAIRS]`: other pairs than the timed ones, when given
+                out, _, other = arg.partition(" ")
+                which = [list(pair) for pair in json.loads(Path(other).read_text())] if other else pairs
+                Path(out).write_text(json.dumps(np.asarray(predict(which), dtype=np.float64).tolist()))
+                say(saved=out)
             elif command == "quit":
                 break
             elif command:

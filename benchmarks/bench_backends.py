@@ -30,7 +30,7 @@ import numpy as np
 from _bench import markdown_table, report
 from bench_inference import load_pairs
 
-from xenc import sts_metrics
+from xenc import ranking_metrics, retrieval, sts_metrics
 from xenc.data import load
 
 HERE = Path(__file__).parent
@@ -39,7 +39,7 @@ CONTENDERS = ("st-torch-fp32", *PEER_VENV, "xenc-torch-fp32", "xenc-torch-bf16",
               "xenc-openvino-bf16", "xenc-openvino-int8")  # fmt: skip
 COLUMNS = {"name": ("contender", "s"), "rate": ("pairs/s (median)", ".1f"), "min_max": ("min-max", "s"),
            "x_peer": ("x peer torch fp32", ".2f"), "max_diff": ("max abs score diff", ".1e"),
-           "spearman": ("STSb Spearman", ".4f"), "delta": ("Spearman change", "+.4f"),
+           "spearman": ("STSb Spearman", ".4f"), "ndcg": ("SciFact NDCG@10", ".4f"), "delta": ("change", "+.4f"),
            "retries": ("re-runs", "d")}  # fmt: skip
 
 
@@ -71,6 +71,11 @@ class Worker:
         self.proc.stdin.flush()
         return self.read()
 
+    def close(self) -> None:
+        self.proc.stdin.write("quit\n")
+        self.proc.stdin.flush()
+        self.proc.wait(timeout=60)
+
     def timed_run(self, busy_limit: float) -> tuple[float, bool]:
         """Seconds of one pass, and whether other processes kept the machine busy meanwhile."""
         (busy0, own0), start = cpu_jiffies(self.proc.pid), time.perf_counter()
@@ -80,57 +85,122 @@ class Worker:
         return seconds, others > busy_limit
 
 
-def write_inputs(name: str, folder: Path) -> tuple[list[str], np.ndarray | None, int]:
-    """Pairs, calibration and guard files for the workers; returns their flags, the labels and max_length."""
-    pairs, labels = load_pairs(name, None)
-    stsb = load("stsb")
+def scifact_candidates(first_stage: Path, k: int) -> tuple[list, list, dict, dict]:
+    """(query id, doc id) and (query, abstract) of the first stage's top k per SciFact test query, and qrels."""
+    test = load("scifact", split="test")
+    corpus, queries = test["corpus"], dict(zip(test["queries"]["_id"], test["queries"]["text"]))
+    docs = {d: f"{t} {x}".strip() for d, t, x in zip(corpus["_id"], corpus["title"], corpus["text"])}
+    run = json.loads(first_stage.read_text())["test"]
+    ids = retrieval.candidate_pairs(run, k)
+    return ids, [[queries[q], docs[d]] for q, d in ids], run, retrieval.qrels_from_dataset(test["qrels"])
+
+
+def write_inputs(
+    name: str, folder: Path, scifact_model: str | None, n: int | None = None
+) -> tuple[list[str], np.ndarray | None, int]:
+    """Pairs, calibration and guard files for the workers; returns their flags, the labels and max_length.
+
+    STSb: calibration on STSb train, guard on STSb dev. SciFact with its reranker: calibration and guard on
+    candidates of the held-out train claims' first stage would need the mining of notebook 03; here calibration is
+    300 SciFact train (claim, cited abstract) pairs mixed with as many (claim, random abstract) pairs, and the guard
+    is the same kind of pairs from other claims, labelled 1 / 0."""
+    pairs, labels = load_pairs(name, n)
     rng = np.random.default_rng(0)
+    if name == "scifact" and scifact_model:
+        calibration, guard = scifact_calibration(rng)
+        return _write(folder, pairs, calibration, guard, 256), None, 256
+    stsb = load("stsb")
     train, dev = stsb["train"], stsb["validation"]
     calibration = [[train["sentence1"][i], train["sentence2"][i]] for i in rng.permutation(len(train))[:300]]
     rows = rng.permutation(len(dev))[:500]
     guard = {"pairs": [[dev["sentence1"][i], dev["sentence2"][i]] for i in rows],
              "labels": [dev["label"][i] for i in rows]}  # fmt: skip
+    max_length = 128 if name == "stsb" else 256
+    return _write(folder, pairs, calibration, guard, max_length), labels, max_length
+
+
+def scifact_calibration(rng) -> tuple[list, dict]:
+    """(claim, cited abstract) and (claim, random abstract) pairs of SciFact train: 300 to calibrate on, 400 (with
+    labels 1 / 0) for the guard, from different claims."""
+    train = load("scifact", split="train")
+    corpus, queries = train["corpus"], dict(zip(train["queries"]["_id"], train["queries"]["text"]))
+    docs = {d: f"{t} {x}".strip() for d, t, x in zip(corpus["_id"], corpus["title"], corpus["text"])}
+    doc_ids, qrels = list(docs), retrieval.qrels_from_dataset(train["qrels"])
+    claims = [q for q in rng.permutation(sorted(qrels)) if q in queries]
+    pairs = []
+    for q in claims:
+        relevant = next(iter(qrels[q]))
+        pairs += [([queries[q], docs[relevant]], 1), ([queries[q], docs[doc_ids[rng.integers(len(doc_ids))]]], 0)]
+    calibration = [p for p, _ in pairs[:300]]
+    guard = {"pairs": [p for p, _ in pairs[300:700]], "labels": [y for _, y in pairs[300:700]]}
+    return calibration, guard
+
+
+def _write(folder: Path, pairs, calibration, guard, max_length: int) -> list[str]:
     for file, content in (("pairs", [list(p) for p in pairs]), ("calibration", calibration), ("guard", guard)):
         (folder / f"{file}.json").write_text(json.dumps(content))
-    max_length = 128 if name == "stsb" else 256
-    flags = ["--pairs", str(folder / "pairs.json"), "--calibration", str(folder / "calibration.json"),
-             "--guard", str(folder / "guard.json"), "--max_length", str(max_length)]  # fmt: skip
-    return flags, labels, max_length
+    return ["--pairs", str(folder / "pairs.json"), "--calibration", str(folder / "calibration.json"),
+            "--guard", str(folder / "guard.json"), "--max_length", str(max_length)]  # fmt: skip
 
 
 def bench_input(name: str, args: argparse.Namespace) -> None:
     folder = Path(tempfile.mkdtemp(prefix=f"backends-{name}-"))
-    flags, labels, max_length = write_inputs(name, folder)
-    flags += ["--model", args.model, "--threads", str(args.threads), "--out_dir", str(folder)]
+    scifact_model = args.scifact_model if name == "scifact" else None
+    flags, labels, max_length = write_inputs(name, folder, scifact_model, args.n)
+    model = scifact_model or args.model
+    flags += ["--model", model, "--threads", str(args.threads), "--out_dir", str(folder)]
     workers = {}
     for contender in args.contenders:
         python = args.peer_python if contender in PEER_VENV else sys.executable
         workers[contender] = Worker(contender, python, flags, folder / f"{contender}.log")
         print(f"{contender}: ready ({workers[contender].ready})", flush=True)
+    times, retries = time_rounds(workers, args.rounds, args.busy)
+    ranking = scifact_candidates(Path(args.first_stage), args.k) if scifact_model else None
+    scores, ndcg = score_all(workers, folder, ranking, args.k)
+    rows = summarize(times, retries, scores, labels, len(json.loads((folder / "pairs.json").read_text())), ndcg)
+    title = (f"Scoring backends, {name} ({len(scores[next(iter(scores))])} pairs, max_length {max_length}), batch "
+             f"32, {args.threads} threads, {args.rounds} rotating rounds; model {model}")  # fmt: skip
+    if ranking:
+        title += f"; NDCG@10: the hybrid's top {args.k} reranked, {len(ranking[3])} test queries"
+    report(f"backends_{name}", title, markdown_table(rows, COLUMNS), {"rows": rows, "times": times})
+
+
+def time_rounds(workers: dict, rounds: int, busy: float) -> tuple[dict, dict]:
+    """Seconds per pass of every contender over `rounds` rotated rounds, and how many disturbed passes were re-run."""
     times, retries = {c: [] for c in workers}, dict.fromkeys(workers, 0)
-    for r in range(args.rounds):
-        order = list(workers)[r % len(workers) :] + list(workers)[: r % len(workers)]
-        for contender in order:
+    for r in range(rounds):
+        for contender in list(workers)[r % len(workers) :] + list(workers)[: r % len(workers)]:
             for _attempt in range(4):
-                seconds, disturbed = workers[contender].timed_run(args.busy)
+                seconds, disturbed = workers[contender].timed_run(busy)
                 if not disturbed:
                     break
                 retries[contender] += 1
             times[contender].append(seconds)
         print(f"round {r + 1}: " + ", ".join(f"{c} {times[c][-1]:.2f}s" for c in workers), flush=True)
-    scores = {}
+    return times, retries
+
+
+def score_all(workers: dict, folder: Path, ranking, k: int) -> tuple[dict, dict]:
+    """Every contender's scores of the timed pairs and, with a SciFact ranking, its NDCG@10 on the candidates."""
+    scores, ndcg = {}, {}
+    if ranking:
+        (folder / "candidates.json").write_text(json.dumps(ranking[1]))
     for contender, worker in workers.items():
         path = folder / f"{contender}.scores.json"
         worker.ask(f"scores {path}")
         scores[contender] = np.array(json.loads(path.read_text()))
-        worker.ask("quit")
-    rows = summarize(times, retries, scores, labels, len(json.loads((folder / "pairs.json").read_text())))
-    title = (f"Scoring backends, {name} ({len(scores[next(iter(scores))])} pairs, max_length {max_length}), batch "
-             f"32, {args.threads} threads, {args.rounds} rotating rounds; model {args.model}")  # fmt: skip
-    report(f"backends_{name}", title, markdown_table(rows, COLUMNS), {"rows": rows, "times": times})
+        if ranking:
+            ids, _, run, qrels = ranking
+            worker.ask(f"scores {path}.candidates {folder / 'candidates.json'}")
+            reranked = {}
+            for (q, d), score in zip(ids, json.loads(Path(f"{path}.candidates").read_text())):
+                reranked.setdefault(q, {})[d] = score
+            ndcg[contender] = ranking_metrics(retrieval.rerank_run(run, reranked, k), qrels)["ndcg@10"]
+        worker.close()
+    return scores, ndcg
 
 
-def summarize(times, retries, scores, labels, n_pairs) -> list[dict]:
+def summarize(times, retries, scores, labels, n_pairs, ndcg=None) -> list[dict]:
     """One row per contender: median rate, ratio to the peer's torch fp32, score differences and Spearman."""
     reference = scores.get("st-torch-fp32", next(iter(scores.values())))
     base_rate = n_pairs / np.median(times["st-torch-fp32"]) if "st-torch-fp32" in times else None
@@ -145,6 +215,9 @@ def summarize(times, retries, scores, labels, n_pairs) -> list[dict]:
         if labels is not None:
             row["spearman"] = sts_metrics(scores[contender], labels)["spearman"]
             row["delta"] = row["spearman"] - base_spearman
+        if ndcg:
+            row["ndcg"] = ndcg[contender]
+            row["delta"] = ndcg[contender] - ndcg.get("st-torch-fp32", next(iter(ndcg.values())))
         rows.append(row)
     return rows
 
@@ -155,9 +228,13 @@ def main() -> None:
     parser.add_argument("--inputs", nargs="+", choices=("stsb", "scifact"), default=["stsb", "scifact"])
     parser.add_argument("--contenders", nargs="+", choices=CONTENDERS, default=list(CONTENDERS))
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--n", type=int, help="the first n pairs of each input (smoke runs)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--busy", type=float, default=0.25, help="cores other processes may use during a timing")
     parser.add_argument("--peer-python", default=".venv-peer/bin/python")
+    parser.add_argument("--scifact-model", help="a SciFact reranker for the scifact input (quality as NDCG@10)")
+    parser.add_argument("--first_stage", default="runs/rerank_sweep/first_stage.json", help="rerank_sweep.py's cache")
+    parser.add_argument("--k", type=int, default=10, help="candidates reranked per query for the NDCG@10 column")
     args = parser.parse_args()
     for name in args.inputs:
         bench_input(name, args)
