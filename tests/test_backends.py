@@ -28,7 +28,7 @@ def test_openvino_fp32_gives_torch_scores_and_is_cached_beside_the_model(model_d
     ours = CrossEncoder(str(model_dir), backend="openvino").predict(PAIRS)
     np.testing.assert_allclose(ours, CrossEncoder(str(model_dir)).predict(PAIRS), atol=1e-5)
     cached = sorted(p.name for p in (model_dir / "openvino").iterdir())
-    assert cached == [f"{weights_hash(CrossEncoder(str(model_dir)).model)}-fp32.{ext}" for ext in ("bin", "xml")]
+    assert cached == [f"{weights_hash(CrossEncoder(str(model_dir)).model)}-first-fp32.{ext}" for ext in ("bin", "xml")]
     again = CrossEncoder(str(model_dir), backend="openvino")
     np.testing.assert_allclose(again.predict(PAIRS), ours, atol=1e-6)  # read back from the cache
     assert sorted(p.name for p in (model_dir / "openvino").iterdir()) == cached

@@ -8,6 +8,7 @@ changed model is converted again; the fp32 weights are never replaced. Needs `pi
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import os
 import sys
@@ -21,6 +22,7 @@ import torch
 from scipy.stats import spearmanr
 from tqdm.auto import tqdm
 
+from .first_token import first_token_scorer
 from .split_zip import cache_dir
 
 BACKENDS = ("torch", "openvino")
@@ -59,7 +61,8 @@ class OpenVINOScorer:
 
     def __init__(self, compiled, description: str):
         self.request, self.description = compiled.create_infer_request(), description
-        self.names = [port.get_any_name() for port in compiled.inputs]
+        # an input may carry a tracer's numbered name beside its own: keep the argument's name
+        self.names = [min(port.get_names(), key=lambda name: (name.isdigit(), name)) for port in compiled.inputs]
 
     def __call__(self, **batch) -> SimpleNamespace:
         logits = self.request.infer({name: batch[name].numpy() for name in self.names})[0]
@@ -82,14 +85,16 @@ def encode_batches(tokenizer, pairs, max_length: int, batch_size: int = 8) -> li
 def convert(model: torch.nn.Module, tokenizer):
     """The torch model as an OpenVINO model with dynamic batch and sequence length."""
     ov = import_openvino()
-    example = tokenizer(["a question"], ["an answer"], return_tensors="pt")
-    inputs = [(name, ov.PartialShape([-1, -1]), ov.Type.i64) for name in example]
+    encoded = tokenizer(["a question"], ["an answer"], return_tensors="pt")
+    order = [name for name in inspect.signature(model.forward).parameters if name in encoded]  # as forward takes them
+    example = {name: encoded[name] for name in order}
+    inputs = [(name, ov.PartialShape([-1, -1]), ov.Type.i64) for name in order]
     with torch.no_grad(), warnings.catch_warnings():
         # tracing fixes two shape tests of transformers' masking to their value for a full-length mask: always true
         # here, since every batch passes its attention mask at its own length
         warnings.filterwarnings("ignore", category=torch.jit.TracerWarning)
         warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing", category=FutureWarning)  # OpenVINO
-        return ov.convert_model(model.eval(), example_input=dict(example), input=inputs)
+        return ov.convert_model(model.eval(), example_input=example, input=inputs)
 
 
 def quantize(ov_model, tokenizer, pairs, max_length: int):
@@ -107,7 +112,8 @@ def quantize(ov_model, tokenizer, pairs, max_length: int):
 def openvino_scorer(model, tokenizer, model_path: str, precision: str, max_length: int, calibration=None):
     """A compiled OpenVINO scorer, converted (and for int8 quantized) once per weights and cached on disk."""
     ov = import_openvino()
-    key = weights_hash(model)
+    net = first_token_scorer(model)  # the last layer for the first token only, where the architecture allows
+    key = weights_hash(model) + ("-first" if net is not model else "")
     name = f"{key}-fp32"
     if precision == "int8":
         calib = hashlib.sha256(json.dumps(calibration).encode()).hexdigest()[:8]
@@ -117,7 +123,7 @@ def openvino_scorer(model, tokenizer, model_path: str, precision: str, max_lengt
     if path.exists():
         ov_model = core.read_model(path)
     else:
-        ov_model = convert(model, tokenizer)
+        ov_model = convert(net, tokenizer)
         if precision == "int8":
             ov_model = quantize(ov_model, tokenizer, calibration, max_length)
         path.parent.mkdir(parents=True, exist_ok=True)

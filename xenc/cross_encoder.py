@@ -17,6 +17,7 @@ from transformers import AutoModelForSequenceClassification, AutoTokenizer, Pret
 from .backends import BACKENDS, import_openvino, openvino_with_guard
 from .checks import check_device, check_model_folder, check_output_dir, check_pairs
 from .encoding import fold_windows, forward_sorted
+from .first_token import first_token_scorer, logits_of
 from .heads import has_classifier_head, mark_activation, saved_activation
 from .models import DEFAULT_MODEL, load_pretrained, resolve_model
 from .saving import save_atomically
@@ -285,7 +286,7 @@ class CrossEncoder:
             if full:
                 lengths = self.tokenizer([a[i] for i in full], [b[i] for i in full], return_length=True)["length"]
                 self.last_truncated += sum(n > self.max_length for n in lengths)
-        out = forward_sorted(self.tokenizer, enc, batch_size, lambda batch: model(**batch).logits, self.num_labels,
+        out = forward_sorted(self.tokenizer, enc, batch_size, lambda batch: logits_of(model(**batch)), self.num_labels,
                              self.device)  # fmt: skip
         bar.update(len(pairs))
         return out if owner is None else fold_windows(out, owner, len(pairs), windowing["aggregate"])
@@ -297,7 +298,7 @@ class CrossEncoder:
         bf16 on AMX: 950 vs 770 pairs/s), and it leaves the fp32 weights for training and saving untouched.
         """
         if self.backend == "torch" and PRECISIONS[self.precision] is None:
-            return self.model
+            return first_token_scorer(self.model)
         # optimizer steps and load_state_dict bump _version; edits through `.data` do not and are not seen
         key = (id(self.model), sum(p._version for p in self.model.parameters()), self.backend, self.precision,
                self.max_length)  # fmt: skip
@@ -305,7 +306,8 @@ class CrossEncoder:
             if self.backend == "openvino":
                 self._low_precision = (key, openvino_with_guard(self))
             else:
-                self._low_precision = (key, copy.deepcopy(self.model).to(PRECISIONS[self.precision]))
+                copied = copy.deepcopy(self.model).to(PRECISIONS[self.precision])
+                self._low_precision = (key, first_token_scorer(copied))
         return self._low_precision[1]
 
     def rank(

@@ -1,0 +1,26 @@
+"""The first-token last layer: the logits of the full model, for a padded batch, in fp32 and under bf16."""
+
+import pytest
+import torch
+from transformers import DistilBertConfig, DistilBertForSequenceClassification
+
+from xenc.first_token import FirstTokenScorer, first_token_scorer, supports_first_token
+
+PAIRS = [("a man is playing a guitar", "a person plays the guitar on the street"), ("a dog", "the cat is sitting")]
+
+
+@pytest.mark.parametrize("num_labels", [1, 3])
+def test_first_token_scorer_gives_the_full_models_logits(_tiny_models, tiny_tokenizer, num_labels):
+    model = _tiny_models[num_labels]
+    batch = tiny_tokenizer([a for a, _ in PAIRS], [b for _, b in PAIRS], padding=True, return_tensors="pt")
+    assert batch["attention_mask"].min() == 0  # padding is there, and must be masked
+    with torch.inference_mode():
+        full, first = model(**batch).logits, FirstTokenScorer(model).eval()(**batch)
+    assert first.shape == full.shape
+    torch.testing.assert_close(first, full, atol=1e-5, rtol=0)
+
+
+def test_other_architectures_keep_their_own_forward():
+    config = DistilBertConfig(vocab_size=64, dim=32, n_layers=1, n_heads=2, hidden_dim=37, num_labels=1)
+    model = DistilBertForSequenceClassification(config)
+    assert not supports_first_token(model) and first_token_scorer(model) is model
