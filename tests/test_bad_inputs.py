@@ -148,6 +148,8 @@ CLI_CASES = [
     ("output-folder-missing", b"s1,s2\na,b\n", ["predict", "--output", "{tmp}/no/x.csv"], "does not exist"),
     ("output-exists", b"s1,s2\na,b\n", ["predict", "--output", "{one}/config.json"], "exists; nothing was written"),
     ("untrained-head", b"s1,s2\na,b\n", ["predict", "--model", "{base}"], "no trained classification head"),
+    ("int8-on-torch", b"s1,s2\na,b\n", ["predict", "--precision", "int8"], 'pass backend="openvino"'),
+    ("precision-unknown", b"s1,s2\na,b\n", ["predict", "--precision", "int4"], "precision='int4' is unknown"),
     ("device-cuda", b"s1,s2\na,b\n", ["predict", "--device", "cuda"], "CUDA GPU"),
     ("model-missing", b"s1,s2\na,b\n", ["predict", "--model", "./no/such/model"], "not a folder"),
     ("eval-no-label", b"sentence1,sentence2\na,b\nc,d\n", ["eval"], "no label column"),

@@ -3,6 +3,7 @@
 import json
 import math
 import re
+import shutil
 import subprocess
 import sys
 
@@ -72,6 +73,17 @@ def test_eval_on_a_csv_and_predict_to_a_file(tiny_model_dir, tmp_path, capsys):
             ]
         )
     assert stop.value.code == 2 and "exists; nothing was written" in capsys.readouterr().err
+
+
+def test_predict_on_openvino_gives_the_same_scores(tiny_model_dir, tmp_path):
+    pytest.importorskip("openvino", reason='needs pip install "xenc[fast]"')
+    model = shutil.copytree(tiny_model_dir, tmp_path / "model")  # the conversion is cached inside the folder
+    data = pd.read_csv(FIXTURES / "sts_pairs.csv")
+    out = tmp_path / "scores.csv"
+    cli(["predict", "--model", str(model), "--input", str(FIXTURES / "sts_pairs.csv"), "--output", str(out),
+         "--backend", "openvino"])  # fmt: skip
+    expected = CrossEncoder(str(model)).predict(list(zip(data.sentence1, data.sentence2)))
+    assert pd.read_csv(out)["score"].to_numpy() == pytest.approx(expected, abs=1e-5)
 
 
 @pytest.mark.heavy

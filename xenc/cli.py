@@ -90,7 +90,8 @@ def load_scorer(args: argparse.Namespace):
     from .cross_encoder import CrossEncoder
 
     with warnings.catch_warnings(record=True):  # the untrained-head warning becomes the refusal below
-        model = CrossEncoder(args.model, max_length=args.max_length, device=args.device)
+        model = CrossEncoder(args.model, max_length=args.max_length, device=args.device, backend=args.backend,
+                             precision=args.precision)  # fmt: skip
     if model.untrained_head and not args.allow_untrained_head:
         raise UsageError(
             f"{args.model} has no trained classification head, so its scores would be random. Fix: pass a trained "
@@ -241,6 +242,10 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--sep", default=None, help="field separator of the file (default: tab for .tsv/.txt, else ,)")
         p.add_argument("--encoding", default="utf-8")
         p.add_argument("--allow_untrained_head", action="store_true", help="score with a base model's random head")
+        p.add_argument(
+            "--backend", default="torch", choices=("torch", "openvino"), help="openvino: pip install xenc[fast]"
+        )
+        p.add_argument("--precision", default="fp32", help="fp32 (exact), bf16, fp16; int8 with --backend openvino")
     demo = sub.add_parser("demo", help="train on STSb, evaluate, and re-rank an example (quick by default)")
     demo.add_argument("--full", action="store_true", help="the full recipe (4 epochs on all of STSb train)")
     demo.add_argument("--output_dir", default=None)
