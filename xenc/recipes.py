@@ -17,6 +17,8 @@ _CPU = [
     "--max_length", "128", "--length_batches", "true",
 ]  # fmt: skip
 _MPNET = [*_CPU, "--model", "mpnet-base", "--learning_rate", "3e-5", "--bf16", "true"]
+_TRECQA = ["--dataset", "trecqa", "--loss", "listwise", "--num_negatives", "7", "--num_train_epochs", "3",
+           "--per_device_train_batch_size", "4", "--max_length", "128"]  # fmt: skip
 RECIPES: dict[str, list[str]] = {
     # STSb regression: BCE on 0..1 scores, 4 epochs
     "stsb": ["--dataset", "stsb", "--num_train_epochs", "4", *_CPU],
@@ -26,45 +28,9 @@ RECIPES: dict[str, list[str]] = {
     # the same tasks from all-mpnet-base-v2 (110M): lr 3e-5, bf16 (CPU: ~2x fp32's speed); the best epoch on dev kept
     "stsb-mpnet": ["--dataset", "stsb", "--num_train_epochs", "3", *_MPNET],
     # TrecQA answer selection: listwise over 1 right + 7 wrong candidates of a question (chosen over lambda on dev MAP)
-    "trecqa": [
-        "--dataset",
-        "trecqa",
-        "--model",
-        "minilm-l6",
-        "--loss",
-        "listwise",
-        "--num_negatives",
-        "7",
-        "--num_train_epochs",
-        "3",
-        "--learning_rate",
-        "5e-5",
-        "--per_device_train_batch_size",
-        "4",
-        "--max_length",
-        "128",
-    ],  # fmt: skip
+    "trecqa": [*_TRECQA, "--model", "minilm-l6", "--learning_rate", "5e-5"],
     # the same from all-mpnet-base-v2: lr 3e-5, bf16
-    "trecqa-mpnet": [
-        "--dataset",
-        "trecqa",
-        "--model",
-        "mpnet-base",
-        "--loss",
-        "listwise",
-        "--num_negatives",
-        "7",
-        "--num_train_epochs",
-        "3",
-        "--learning_rate",
-        "3e-5",
-        "--per_device_train_batch_size",
-        "4",
-        "--max_length",
-        "128",
-        "--bf16",
-        "true",
-    ],  # fmt: skip
+    "trecqa-mpnet": [*_TRECQA, "--model", "mpnet-base", "--learning_rate", "3e-5", "--bf16", "true"],
     "sick-e-mpnet": [
         "--dataset",
         "sick-e-both",
