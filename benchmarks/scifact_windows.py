@@ -21,7 +21,7 @@ import numpy as np
 from _bench import markdown_table, report
 
 from xenc import CrossEncoder, ranking_metrics, retrieval
-from xenc.data import load
+from xenc.beir import BeirSplit
 
 SETTINGS = [(128, None), (256, None), (512, None), (128, "first"), (128, "max"), (256, "max")]
 
@@ -34,10 +34,8 @@ def main() -> None:
     parser.add_argument("--stride", type=int, default=32)
     parser.add_argument("--precision", default="bf16")
     args = parser.parse_args()
-    test = load("scifact", split="test")
-    corpus, queries = test["corpus"], dict(zip(test["queries"]["_id"], test["queries"]["text"]))
-    docs = {d: f"{t} {x}".strip() for d, t, x in zip(corpus["_id"], corpus["title"], corpus["text"])}
-    qrels = retrieval.qrels_from_dataset(test["qrels"])
+    split = BeirSplit.load("scifact")
+    queries, docs, qrels = split.queries, split.docs, split.test
     run = json.loads(Path(args.first_stage).read_text())["test"]
     pairs = retrieval.candidate_pairs(run, args.k)
     rows = [{"setting": f"first stage (hybrid), top {args.k}", "alone": ranking_metrics(run, qrels)["ndcg@10"]}]
