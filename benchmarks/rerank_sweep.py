@@ -10,7 +10,8 @@ BM25's top 50 (margin 0), a fresh one-output head on `--base`, bf16 training, sc
 and test rerank the top k of the hybrid first stage (BM25 weight 0.7, the weight notebook 03 chose on dev), cached in
 runs/rerank_sweep/first_stage.json. The model goes to runs/rerank_sweep/<loss>[-<base>] (kept: a second call only
 scores). Prints one JSON line: NDCG@10 of the first stage, of the reranker alone, and fused with the first stage at
-reranker weights 0.3 / 0.5 / 0.7; writes it to that folder's sweep.json.
+reranker weights 0.3 / 0.5 / 0.7; writes it to that folder's sweep.json, the pair scores to its scores.json
+(notebook 03 reuses them).
 """
 
 import argparse
@@ -19,9 +20,9 @@ import time
 from pathlib import Path
 
 from xenc import CrossEncoder, ranking_metrics
-from xenc.beir import BeirSplit, BM25Index, DenseIndex, mine_groups, train_reranker
+from xenc.beir import BeirSplit, BM25Index, DenseIndex, mine_groups, score_top_k, train_reranker
 from xenc.bi_encoder import BiEncoder
-from xenc.retrieval import candidate_pairs, fuse_runs, rerank_run, score_candidates
+from xenc.retrieval import fuse_runs, rerank_run
 
 HYBRID_BM25_WEIGHT = 0.7
 
@@ -63,7 +64,7 @@ def main() -> None:
     out = {"args": vars(args), "train_s": train_s}
     for name, qrels in (("dev", split.dev), ("test", split.test)):
         run, start = runs[name], time.perf_counter()
-        scores = score_candidates(ce, split.queries, split.docs, candidate_pairs(run, args.k), batch_size=32)
+        scores = score_top_k(ce, split, run, args.k, cache=path / "scores.json", batch_size=32)
         out[f"{name}_score_s"] = round(time.perf_counter() - start)
         reranked = rerank_run(run, scores, args.k)
         out[f"{name}_first"] = round(ranking_metrics(run, qrels)["ndcg@10"], 4)

@@ -7,7 +7,7 @@ import torch.nn.functional as F
 from datasets import Dataset
 
 from xenc import CrossEncoder
-from xenc.beir import BeirSplit, BM25Index, mine_groups, train_reranker
+from xenc.beir import BeirSplit, BM25Index, mine_groups, score_top_k, train_reranker
 from xenc.data import RerankCollator, build_groups, flatten_groups, tokenize_groups
 from xenc.metrics import ranking_metrics
 from xenc.retrieval import (
@@ -184,3 +184,19 @@ def test_mine_groups_and_train_a_reranker(tmp_path, tiny_model_dir):
         path = train_reranker(groups, str(tiny_model_dir), tmp_path / loss, loss, max_steps=2, bf16=False)
         model = CrossEncoder(str(path))
         assert model.num_labels == 1 and np.isfinite(model.predict([("a claim", "an abstract")])).all()
+
+
+def test_score_top_k_reuses_its_cache_and_drops_it_for_other_weights(tmp_path, tiny_model_dir):
+    split = BeirSplit.load("scifact", smoke=True)
+    run = BM25Index(split.docs).search(list(split.test), split.texts(split.test), k=5)
+    model, cache = CrossEncoder(str(tiny_model_dir)), tmp_path / "scores.json"
+    first = score_top_k(model, split, run, 3, cache=cache)
+    assert all(len(docs) == 3 and set(docs) <= set(run[q]) for q, docs in first.items())
+    calls = []
+    model.predict = lambda pairs, **kw: calls.append(len(pairs)) or np.zeros(len(pairs))
+    assert score_top_k(model, split, run, 3, cache=cache) == first and not calls  # all from the cache
+    score_top_k(model, split, run, 5, cache=cache)
+    assert calls == [2 * len(split.test)]  # only the two new ranks are scored
+    model.precision = "bf16"
+    score_top_k(model, split, run, 3, cache=cache)
+    assert calls[-1] == 3 * len(split.test)  # another precision: scored again

@@ -10,6 +10,8 @@ Example:
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +20,15 @@ import numpy as np
 from datasets import Dataset
 
 from .data import RerankCollator, build_groups, flatten_groups, load, pair_collator, tokenize_groups, tokenize_pairs
-from .retrieval import Run, exact_top_k, mine_hard_negatives, qrels_from_dataset, to_run
+from .retrieval import (
+    Run,
+    candidate_pairs,
+    exact_top_k,
+    mine_hard_negatives,
+    qrels_from_dataset,
+    score_candidates,
+    to_run,
+)
 
 Qrels = dict[str, dict[str, int]]
 
@@ -37,7 +47,7 @@ class BeirSplit:
     def load(cls, name: str = "scifact", dev_queries: int = 80, seed: int = 42, smoke: bool = False) -> BeirSplit:
         """Read `name`'s test and train splits; `dev_queries` train queries (seeded draw) become `dev`.
 
-        `smoke` keeps 8 test, 8 dev (at most) and 16 fit queries over their judged documents and 300 others (for tests).
+        `smoke` keeps 8 test, 8 dev (at most) and 16 fit queries, over their judged documents and 300 others.
         """
         test, train = load(name, split="test"), load(name, split="train")
         corpus = test["corpus"]
@@ -186,3 +196,30 @@ def train_reranker(
     trainer.train()
     trainer.save_model()
     return path
+
+
+def score_top_k(model, split: BeirSplit, run: Run, k: int, cache: str | Path | None = None, **predict_kwargs) -> Run:
+    """Reranker scores of each query's top `k` in `run`, reusing (and extending) a JSON cache of pair scores.
+
+    A pair's score does not depend on the first stage or on k, so one cache serves every run and depth. Cached
+    scores are used only for the same weights file (size and time), backend, precision and max_length.
+    """
+    cache = Path(cache) if cache else None
+    weights = Path(model.model_path) / "model.safetensors"
+    stat = weights.stat() if weights.exists() else None
+    key = f"{model.backend}-{model.precision}-{model.max_length}-{stat.st_size}-{stat.st_mtime_ns}" if stat else None
+    stored = json.loads(cache.read_text()) if cache and key and cache.exists() else {}
+    scores: Run = stored.get(key, {})
+    todo = [(q, d) for q, d in candidate_pairs(run, k) if d not in scores.get(q, {})]
+    for q, docs in score_candidates(model, split.queries, split.docs, todo, **predict_kwargs).items():
+        scores.setdefault(q, {}).update(docs)
+    if cache and key and todo:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        partial = cache.with_suffix(".partial")
+        partial.write_text(json.dumps({key: scores}))
+        os.replace(partial, cache)
+    return {q: {d: scores[q][d] for d in docs} for q, docs in _top(run, k).items()}
+
+
+def _top(run: Run, k: int) -> Run:
+    return {q: dict(sorted(docs.items(), key=lambda item: -item[1])[:k]) for q, docs in run.items()}
