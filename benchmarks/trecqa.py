@@ -11,12 +11,11 @@ stopwords, Snowball stemming) is fitted per question on its candidates. Writes r
 
 import argparse
 
-import bm25s
 import numpy as np
-import Stemmer
 from _bench import markdown_table, report
 
 from xenc import CrossEncoder
+from xenc.beir import bm25_per_query
 from xenc.bi_encoder import BiEncoder
 from xenc.data import load
 from xenc.metrics import rerank_metrics
@@ -26,16 +25,7 @@ SPLITS = ("validation", "test")
 
 def bm25_scores(split) -> np.ndarray:
     """BM25 of each candidate for its question, with the question's candidates as the collection."""
-    stemmer, scores = Stemmer.Stemmer("english"), np.zeros(len(split))
-    qids = np.asarray(split["qid"])
-    for qid in np.unique(qids):
-        rows = np.flatnonzero(qids == qid)
-        tokenize = dict(stopwords="en", stemmer=stemmer, show_progress=False)
-        index = bm25s.BM25()
-        index.index(bm25s.tokenize([split["sentence2"][i] for i in rows], **tokenize), show_progress=False)
-        query = bm25s.tokenize([split["sentence1"][rows[0]]], return_ids=False, **tokenize)[0]
-        scores[rows] = index.get_scores(query)
-    return scores
+    return bm25_per_query(split["sentence1"], split["sentence2"], split["qid"])
 
 
 def main() -> None:

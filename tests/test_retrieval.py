@@ -7,7 +7,7 @@ import torch.nn.functional as F
 from datasets import Dataset
 
 from xenc import CrossEncoder
-from xenc.beir import BeirSplit, BM25Index, mine_groups, score_top_k, train_reranker
+from xenc.beir import BeirSplit, BM25Index, bm25_per_query, mine_groups, score_top_k, train_reranker
 from xenc.data import RerankCollator, build_groups, flatten_groups, tokenize_groups
 from xenc.metrics import ranking_metrics
 from xenc.retrieval import (
@@ -200,3 +200,11 @@ def test_score_top_k_reuses_its_cache_and_drops_it_for_other_weights(tmp_path, t
     model.precision = "bf16"
     score_top_k(model, split, run, 3, cache=cache)
     assert calls[-1] == 3 * len(split.test)  # another precision: scored again
+
+
+def test_bm25_per_query_scores_each_candidate_against_its_own_question():
+    queries = ["who wrote hamlet", "who wrote hamlet", "who wrote hamlet", "capital of france", "capital of france"]
+    answers = ["Shakespeare wrote Hamlet.", "Paris is big.", "Hamlet is a play.", "Paris is the capital of France.",
+               "Hamlet was written in 1600."]  # fmt: skip
+    scores = bm25_per_query(queries, answers, [1, 1, 1, 2, 2])
+    assert scores[0] > scores[2] > scores[1] == 0 and scores[3] > scores[4] == 0

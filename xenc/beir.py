@@ -105,6 +105,17 @@ class BM25Index:
         return np.stack([self.index.get_scores(t) for t in self._tokenize(list(texts), return_ids=False)])
 
 
+def bm25_per_query(queries: Sequence[str], candidates: Sequence[str], query_ids: Sequence) -> np.ndarray:
+    """BM25 of each candidate against its query, with that query's own candidates as the collection (answer
+    selection: TrecQA rows `sentence1`, `sentence2`, `qid`). Returns one score per row."""
+    qids, scores = np.asarray(query_ids), np.zeros(len(candidates))
+    for qid in np.unique(qids):
+        rows = np.flatnonzero(qids == qid)
+        index = BM25Index({i: candidates[i] for i in rows})
+        scores[rows] = index.score_matrix([queries[rows[0]]])[0]
+    return scores
+
+
 class DenseIndex:
     """Every document embedded once by a `BiEncoder`; queries searched exactly by one matrix product (cosine)."""
 
