@@ -7,9 +7,11 @@ from transformers import EvalPrediction
 from xenc.metrics import (
     NLIAccuracyF1,
     STSCorrelation,
+    clean_run,
     confusion_table,
     metrics_for_task,
     nli_metrics,
+    per_query_metrics,
     ranking_metrics,
     sts_metrics,
 )
@@ -61,3 +63,13 @@ def test_compute_metrics_for_sts_applies_sigmoid_like_predict():
 def test_evaluate_modules_run_offline():
     assert STSCorrelation().compute(predictions=[0.1, 0.5, 0.2], references=[0.0, 1.0, 0.5])["spearman"] == 1.0
     assert NLIAccuracyF1().compute(predictions=[0, 1, 2, 1], references=[0, 1, 1, 1])["accuracy"] == 0.75
+
+
+def test_per_query_metrics_average_to_ranking_metrics_and_clean_run_drops_one_sided_queries():
+    run = {"a": {"x": 2.0, "y": 1.0}, "b": {"x": 1.0, "y": 2.0}}
+    qrels = {"a": {"y": 1}, "b": {"y": 1}}
+    each = per_query_metrics(run, qrels)
+    assert each["a"]["mrr@10"] == 0.5 and each["b"]["mrr@10"] == 1.0
+    assert ranking_metrics(run, qrels)["mrr@10"] == 0.75
+    flat_run, clean = clean_run(np.array([0.1, 0.9, 0.5, 0.4]), np.array([1, 0, 1, 1]), np.array([3, 3, 4, 4]))
+    assert set(flat_run) == {"3", "4"} and clean == {"3": {"0": 1, "1": 0}}  # question 4 has no wrong answer

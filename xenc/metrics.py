@@ -78,15 +78,24 @@ def ranking_metrics(
         >>> ranking_metrics({"q": {"a": 2.0, "b": 1.0}}, {"q": {"b": 1}})["mrr@10"]
         0.5
     """
-    rows = []
+    rows = list(per_query_metrics(run, qrels, k, recall_at).values())
+    return {key: float(np.mean([r[key] for r in rows])) for key in rows[0]} if rows else {}
+
+
+def per_query_metrics(
+    run: Mapping[str, Mapping[str, float]],
+    qrels: Mapping[str, Mapping[str, int]],
+    k: int = 10,
+    recall_at: Sequence[int] = (100,),
+) -> dict[str, dict[str, float]]:
+    """`ranking_metrics` of each judged query: query id -> metrics (for wins and losses between two runs)."""
+    out = {}
     for qid, judged in qrels.items():
         relevant = {d: r for d, r in judged.items() if r > 0}
-        if not relevant:
-            continue
-        ranked = sorted(run.get(qid, {}).items(), key=lambda kv: -kv[1])
-        ranked_ids = [d for d, _ in ranked]
-        rows.append(_query_metrics(ranked_ids, relevant, k, recall_at))
-    return {key: float(np.mean([r[key] for r in rows])) for key in rows[0]} if rows else {}
+        if relevant:
+            ranked = sorted(run.get(qid, {}).items(), key=lambda kv: -kv[1])
+            out[qid] = _query_metrics([d for d, _ in ranked], relevant, k, recall_at)
+    return out
 
 
 def _query_metrics(ranked: list[str], relevant: Mapping[str, int], k: int, recall_at: Sequence[int]) -> dict:
@@ -118,6 +127,15 @@ def rerank_metrics(scores: np.ndarray, grades: np.ndarray, query_ids: np.ndarray
         >>> rerank_metrics(np.array([0.9, 0.1, 0.2, 0.8]), np.array([0, 1, 1, 0]), np.array([7, 7, 8, 8]))["mrr@10"]
         0.5
     """
+    run, clean = clean_run(scores, grades, query_ids)
+    metrics = ranking_metrics(run, clean, k=k, recall_at=())
+    return {"map": metrics.get("map", 0.0), f"mrr@{k}": metrics.get(f"mrr@{k}", 0.0),
+            f"ndcg@{k}": metrics.get(f"ndcg@{k}", 0.0), "queries": float(len(clean))}  # fmt: skip
+
+
+def clean_run(scores: np.ndarray, grades: np.ndarray, query_ids: np.ndarray) -> tuple[dict, dict]:
+    """Flat candidate rows -> `(run, qrels)` keyed by query id and row index, qrels of the "clean" queries only
+    (at least one relevant and one irrelevant candidate). `rerank_metrics` and per-query comparisons read them."""
     scores, grades = np.asarray(scores, dtype=float).reshape(-1), np.asarray(grades, dtype=float).reshape(-1)
     query_ids = np.asarray(query_ids).reshape(-1)
     if not len(scores) == len(grades) == len(query_ids):
@@ -127,10 +145,7 @@ def rerank_metrics(scores: np.ndarray, grades: np.ndarray, query_ids: np.ndarray
     for i, (qid, score, grade) in enumerate(zip(query_ids.tolist(), scores, grades)):
         run.setdefault(str(qid), {})[str(i)] = float(score)
         qrels.setdefault(str(qid), {})[str(i)] = int(grade)
-    clean = {q: rels for q, rels in qrels.items() if 0 < sum(r > 0 for r in rels.values()) < len(rels)}
-    metrics = ranking_metrics(run, clean, k=k, recall_at=())
-    return {"map": metrics.get("map", 0.0), f"mrr@{k}": metrics.get(f"mrr@{k}", 0.0),
-            f"ndcg@{k}": metrics.get(f"ndcg@{k}", 0.0), "queries": float(len(clean))}  # fmt: skip
+    return run, {q: rels for q, rels in qrels.items() if 0 < sum(r > 0 for r in rels.values()) < len(rels)}
 
 
 def metrics_for_task(task: str) -> Callable[[EvalPrediction], dict[str, float]]:
