@@ -182,6 +182,7 @@ def train_reranker(
 
     Listwise / pairwise losses see `batch_groups` whole groups per batch; `bce` sees the same pairs flattened and
     shuffled (`batch_groups` x group size per batch). Training pairs are cut at `max_length` (the query stays whole).
+    The training log (loss per `logging_steps`) is saved beside the model as `log_history.json`.
     `training_args` go to `TrainingArguments` (e.g. `max_steps=2`, `use_cpu=False`).
     """
     from transformers import AutoModelForSequenceClassification, AutoTokenizer, TrainingArguments
@@ -206,6 +207,7 @@ def train_reranker(
                                   processing_class=tokenizer, task="rerank", loss=loss)  # fmt: skip
     trainer.train()
     trainer.save_model()
+    (path / "log_history.json").write_text(json.dumps(trainer.state.log_history, indent=1))  # the learning curve
     return path
 
 
@@ -227,7 +229,7 @@ def score_top_k(model, split: BeirSplit, run: Run, k: int, cache: str | Path | N
     if cache and key and todo:
         cache.parent.mkdir(parents=True, exist_ok=True)
         partial = cache.with_suffix(".partial")
-        partial.write_text(json.dumps({key: scores}))
+        partial.write_text(json.dumps({**stored, key: scores}))
         os.replace(partial, cache)
     return {q: {d: scores[q][d] for d in docs} for q, docs in _top(run, k).items()}
 
