@@ -69,7 +69,7 @@ def test_02_nli_classification_smoke(tiny_model_dir, tmp_path):
 def test_03_bi_vs_cross_reranking_smoke(tiny_model_dir, tmp_path):
     tiny = str(tiny_model_dir)
     out = run_notebook("03_bi_vs_cross_reranking.ipynb", tmp_path, model=tiny, bi_encoder=tiny, sts_model=tiny,
-                       trecqa_rerankers=f"{tiny}={tmp_path}/trecqa", trecqa_bi_encoders=tiny,
+                       trecqa_rerankers=f"{tiny}={tmp_path}/trecqa", trecqa_bi_encoders=tiny, epochs=f"{tiny}=1",
                        scifact_rerankers=f"{tiny}={tmp_path}/scifact", learning_rates=f"{tiny}=1e-4",
                        dev_ks="2,3", rerank_ks="2,4", latency_queries=2, max_length=64, precision="fp32")  # fmt: skip
     summary = json.loads((out / "results.json").read_text())
