@@ -1,5 +1,6 @@
 """Metrics against hand-computed values, standalone, as compute_metrics, and as offline evaluate modules."""
 
+import evaluate
 import numpy as np
 import pytest
 from transformers import EvalPrediction
@@ -9,10 +10,12 @@ from xenc.metrics import (
     STSCorrelation,
     clean_run,
     confusion_table,
+    load_metric,
     metrics_for_task,
     nli_metrics,
     per_query_metrics,
     ranking_metrics,
+    rerank_metrics,
     sts_metrics,
 )
 
@@ -63,6 +66,32 @@ def test_compute_metrics_for_sts_applies_sigmoid_like_predict():
 def test_evaluate_modules_run_offline():
     assert STSCorrelation().compute(predictions=[0.1, 0.5, 0.2], references=[0.0, 1.0, 0.5])["spearman"] == 1.0
     assert NLIAccuracyF1().compute(predictions=[0, 1, 2, 1], references=[0, 1, 1, 1])["accuracy"] == 0.75
+
+
+def test_compute_metrics_of_every_task_run_the_evaluate_module_and_match_the_functions():
+    rng = np.random.default_rng(0)
+    logits, classes, grades, qids = rng.normal(size=(12, 1)), rng.normal(size=(12, 3)), rng.integers(0, 2, 12), \
+        np.repeat([1, 2, 3], 4)  # fmt: skip
+    sts = metrics_for_task("sts")(EvalPrediction(predictions=logits, label_ids=rng.random(12)))
+    assert set(sts) == {"pearson", "spearman"}
+    nli = metrics_for_task("nli")(EvalPrediction(predictions=classes, label_ids=grades + 1))
+    assert nli == pytest.approx(nli_metrics(classes, grades + 1))
+    rerank = metrics_for_task("rerank")(EvalPrediction(predictions=logits, label_ids=(grades, qids)))
+    assert rerank == pytest.approx(rerank_metrics(logits, grades, qids))
+    other = metrics_for_task("classification")(EvalPrediction(predictions=classes[:, :2], label_ids=grades))
+    assert set(other) == {"accuracy", "macro_f1", "f1_0", "f1_1"}  # names from the head size, not NLI's
+
+
+def test_load_metric_by_name_offline_and_combine():
+    sts = load_metric("sts_correlation")
+    assert sts.compute(predictions=[0.1, 0.5, 0.2], references=[0.0, 1.0, 0.5])["spearman"] == 1.0
+    ranking = load_metric("rerank_metrics").compute(predictions=[0.9, 0.1, 0.2, 0.8], references=[0, 1, 1, 0],
+                                                   query_ids=[7, 7, 8, 8])  # fmt: skip
+    assert ranking["mrr@10"] == 0.5 and ranking["queries"] == 2
+    both = evaluate.combine([sts, load_metric("nli_accuracy_f1")])
+    assert isinstance(both, evaluate.CombinedEvaluations)
+    with pytest.raises(ValueError, match="sts_correlation"):
+        load_metric("spearmanr")
 
 
 def test_per_query_metrics_average_to_ranking_metrics_and_clean_run_drops_one_sided_queries():

@@ -1,4 +1,5 @@
-"""STS, NLI and ranking metrics as pure functions on numpy arrays, plus offline `evaluate` modules.
+"""STS, NLI and ranking metrics as pure functions on numpy arrays, and the offline `evaluate` modules around them
+that Trainer's `compute_metrics` runs (`metrics_for_task`) and users load by name (`load_metric`).
 
 `evaluate.load("spearmanr")` fetches a script from the Hub; the `evaluate.Metric` classes here run offline.
 """
@@ -6,6 +7,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 
 import datasets
 import evaluate
@@ -17,6 +19,7 @@ from transformers import EvalPrediction
 
 from .tasks import ID2LABEL, TASKS, get_task
 
+METRIC_MODULES = Path(__file__).parent / "metric_modules"  # scripts for evaluate.load (see load_metric)
 # task -> metric Trainer selects the best checkpoint by (Trainer prefixes "eval_"), from TASKS
 BEST_METRIC = {name: task.best_metric for name, task in TASKS.items()}
 
@@ -149,13 +152,43 @@ def clean_run(scores: np.ndarray, grades: np.ndarray, query_ids: np.ndarray) -> 
 
 
 def metrics_for_task(task: str) -> Callable[[EvalPrediction], dict[str, float]]:
-    """A `compute_metrics` for `Trainer`: STS scores go through a sigmoid (as `predict` does), NLI through argmax,
-    rerank scores are ranked per query (`label_ids` = (grades, query ids), see `CrossEncoderTrainer`)."""
+    """A `compute_metrics` for `Trainer` that runs this task's `evaluate` module (`metric_for_task`): STS logits go
+    through a sigmoid (as `predict` does), class logits through argmax, rerank scores are ranked per query
+    (`label_ids` = (grades, query ids), see `CrossEncoderTrainer`)."""
+    module = metric_for_task(task)
     if get_task(task).best_metric == "map":
-        return lambda p: rerank_metrics(p.predictions, *p.label_ids)
+        return lambda p: module.compute(
+            predictions=np.ravel(p.predictions),
+            references=np.ravel(p.label_ids[0]),
+            query_ids=np.ravel(p.label_ids[1]),
+        )
     if get_task(task).score == "sigmoid":
-        return lambda p: sts_metrics(1 / (1 + np.exp(-np.asarray(p.predictions, dtype=float))), p.label_ids)
-    return lambda p: nli_metrics(p.predictions, p.label_ids, _names_for(p.predictions, task))
+        return lambda p: module.compute(
+            predictions=1 / (1 + np.exp(-np.ravel(p.predictions).astype(float))), references=np.ravel(p.label_ids)
+        )
+    return lambda p: module.compute(
+        predictions=np.asarray(p.predictions).argmax(-1), references=p.label_ids,
+        label_names=_names_for(p.predictions, task),
+    )  # fmt: skip
+
+
+def metric_for_task(task: str) -> evaluate.Metric:
+    """The offline `evaluate` module of a task, kept in memory (no cache files, so DDP processes never collide)."""
+    kind = get_task(task)
+    module = (
+        RerankMetrics if kind.best_metric == "map" else STSCorrelation if kind.score == "sigmoid" else NLIAccuracyF1
+    )
+    return module(keep_in_memory=True)
+
+
+def load_metric(name: str) -> evaluate.EvaluationModule:
+    """`evaluate.load` of one of xenc's modules by name (`sts_correlation`, `nli_accuracy_f1`, `rerank_metrics`),
+    from the local scripts in `xenc/metric_modules/`: offline, and combinable with `evaluate.combine`."""
+    folder = METRIC_MODULES / name
+    if not (folder / f"{name}.py").exists():
+        known = sorted(p.name for p in METRIC_MODULES.iterdir() if p.is_dir())
+        raise ValueError(f"No xenc metric module {name!r}; use one of {known}, or evaluate.load for the Hub's.")
+    return evaluate.load(str(folder))
 
 
 def _names_for(predictions: np.ndarray, task: str) -> dict[int, str]:
@@ -192,5 +225,27 @@ class NLIAccuracyF1(_ArrayMetric):
 
     dtype, summary = "int64", "Accuracy and F1 for 3-way NLI"
 
-    def _compute(self, predictions, references) -> dict[str, float]:
-        return nli_metrics(np.asarray(predictions), np.asarray(references))
+    def _compute(self, predictions, references, label_names: Mapping[int, str] | None = None) -> dict[str, float]:
+        return nli_metrics(np.asarray(predictions), np.asarray(references), label_names or ID2LABEL)
+
+
+class RerankMetrics(evaluate.Metric):
+    """Offline `evaluate` module for flat candidate lists: `compute(predictions=scores, references=grades,
+    query_ids=ids)` gives MAP, MRR@10 and NDCG@10 over the clean queries (`rerank_metrics`)."""
+
+    def _info(self) -> evaluate.MetricInfo:
+        return evaluate.MetricInfo(
+            description="MAP, MRR@10, NDCG@10 of each query's candidates, clean queries only (xenc, offline).",
+            citation="",
+            inputs_description="predictions: scores; references: grades (0 = irrelevant); query_ids: ints",
+            features=datasets.Features(
+                {
+                    "predictions": datasets.Value("float64"),
+                    "references": datasets.Value("float64"),
+                    "query_ids": datasets.Value("int64"),
+                }
+            ),  # fmt: skip
+        )
+
+    def _compute(self, predictions, references, query_ids) -> dict[str, float]:
+        return rerank_metrics(np.asarray(predictions), np.asarray(references), np.asarray(query_ids))
