@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from tests.conftest import FIXTURES
-from xenc import CrossEncoder, sts_metrics
+from xenc import CrossEncoder, nli_metrics, sts_metrics
 from xenc.cli import main as cli
 from xenc.train import load_splits, main, parse_args
 
@@ -45,6 +45,24 @@ def test_test_split_none_means_no_test():
 def test_unknown_dataset_in_args_is_named():
     with pytest.raises(ValueError, match="dataset='nope' is unknown"):
         parse_args(["--dataset", "nope"])
+
+
+def test_eval_of_an_nli_model_reports_accuracy_and_per_class_f1(tiny_nli_model, tiny_tokenizer, tmp_path, capsys):
+    tiny_nli_model.config.label2id = {"entailment": 0, "neutral": 1, "contradiction": 2}
+    tiny_nli_model.config.id2label = {0: "entailment", 1: "neutral", 2: "contradiction"}
+    tiny_nli_model.save_pretrained(tmp_path / "nli")
+    tiny_tokenizer.save_pretrained(tmp_path / "nli")
+    data = pd.DataFrame({"sentence1": ["A man eats.", "A dog runs.", "It rains.", "Kids play."],
+                         "sentence2": ["Someone eats.", "A cat sleeps.", "It is dry.", "Children play."],
+                         "label": ["entailment", "neutral", "contradiction", "entailment"]})  # fmt: skip
+    data.to_csv(tmp_path / "nli.csv", index=False)
+    logits = CrossEncoder(str(tmp_path / "nli")).predict(list(zip(data.sentence1, data.sentence2)))
+    expected = nli_metrics(logits, [0, 1, 2, 0])
+    cli(["eval", "--model", str(tmp_path / "nli"), "--data", str(tmp_path / "nli.csv")])
+    printed = capsys.readouterr().out
+    for key in ("accuracy", "macro_f1", "f1_contradiction"):
+        value = float(re.search(rf"\| {key}\s*\| ([-0-9.]+) \|", printed).group(1))
+        assert value == pytest.approx(expected[key], abs=1e-4)
 
 
 def test_eval_on_a_csv_and_predict_to_a_file(tiny_model_dir, tmp_path, capsys):

@@ -112,7 +112,7 @@ def cmd_train(argv: list[str]) -> None:
 def cmd_eval(args: argparse.Namespace) -> None:
     from .checks import encode_labels
     from .data import load
-    from .metrics import nli_metrics, sts_metrics
+    from .metrics import NLIAccuracyF1, STSCorrelation
 
     name = args.data or f"{args.dataset}/{args.split}"
     if args.data:
@@ -146,9 +146,11 @@ def cmd_eval(args: argparse.Namespace) -> None:
     start = time.perf_counter()
     scores = model.predict(list(zip(df["sentence1"], df["sentence2"])), batch_size=args.batch_size)
     if model.num_labels == 1:
-        metrics = sts_metrics(scores, labels)
+        metrics = STSCorrelation(keep_in_memory=True).compute(predictions=scores, references=labels)
     else:
-        metrics = nli_metrics(scores, labels, model.config.id2label)
+        metrics = NLIAccuracyF1(keep_in_memory=True).compute(
+            predictions=np.argmax(scores, -1), references=labels, label_names=model.config.id2label
+        )
     rows = [*metrics.items(), ("pairs", len(df)), ("pairs/s", f"{len(df) / (time.perf_counter() - start):.0f}")]
     print_table(rows, f"{args.model} on {name}")
 

@@ -17,7 +17,7 @@ from sklearn.metrics import average_precision_score, f1_score, ndcg_score
 
 from .calibration import best_threshold
 from .checks import check_pairs
-from .metrics import sts_metrics
+from .metrics import STSCorrelation
 
 
 @dataclass
@@ -92,7 +92,9 @@ class CrossEncoderCorrelationEvaluator(_FromPairs):
         super().__init__(sentence_pairs, scores, name, batch_size=batch_size, **kwargs)
 
     def compute(self, model):
-        m = sts_metrics(self._predict(model, self.sentence_pairs), self.labels)
+        m = STSCorrelation(keep_in_memory=True).compute(
+            predictions=self._predict(model, self.sentence_pairs), references=self.labels
+        )
         return {"pearson": m["pearson"], "spearman": m["spearman"]}, ["Pearson_Correlation", "Spearman_Correlation"]
 
 
