@@ -55,6 +55,12 @@ def test_int8_is_calibrated_on_pairs_and_checked_against_fp32(model_dir):
     check = model.quality_check
     assert check["metric"] == "spearman" and set(check) == {"metric", "fp32", "int8", "tolerance"}
     assert list((model_dir / "openvino").glob("*-int8-128-*.xml"))
+    assert len(list((model_dir / "openvino").glob("*-int8-128-*.guard-*.json"))) == 1
+    again = CrossEncoder(str(model_dir), backend="openvino", precision="int8", calibration_pairs=PAIRS[:32],
+                         guard_pairs=(PAIRS[32:], LABELS[32:]), quality_tolerance=1.0)  # fmt: skip
+    again._score_chunk = None  # the guard's result is read from its record: no pair is scored to check it
+    again._scoring_model()
+    assert again.quality_check == check
 
 
 @pytest.mark.heavy  # quantizes

@@ -59,8 +59,8 @@ def conversion_folder(model_path: str) -> Path:
 class OpenVINOScorer:
     """A compiled OpenVINO model called as the torch model is in `CrossEncoder`: `scorer(**batch).logits`."""
 
-    def __init__(self, compiled, description: str):
-        self.request, self.description = compiled.create_infer_request(), description
+    def __init__(self, compiled, description: str, path: Path | None = None):
+        self.request, self.description, self.path = compiled.create_infer_request(), description, path
         # an input may carry a tracer's numbered name beside its own: keep the argument's name
         self.names = [min(port.get_names(), key=lambda name: (name.isdigit(), name)) for port in compiled.inputs]
 
@@ -134,7 +134,7 @@ def openvino_scorer(model, tokenizer, model_path: str, precision: str, max_lengt
     config = {"PERFORMANCE_HINT": "LATENCY", "INFERENCE_NUM_THREADS": torch.get_num_threads()}
     if OV_HINTS[precision]:
         config["INFERENCE_PRECISION_HINT"] = OV_HINTS[precision]
-    return OpenVINOScorer(core.compile_model(ov_model, "CPU", config), f"openvino {precision} ({path})")
+    return OpenVINOScorer(core.compile_model(ov_model, "CPU", config), f"openvino {precision} ({path})", path)
 
 
 def own_pairs(model_path: str, split: str, limit: int) -> tuple[list, np.ndarray] | None:
@@ -181,15 +181,14 @@ def openvino_with_guard(ce) -> OpenVINOScorer:
     scorer = build(ce.precision, calibration=calibration)
     if ce.precision == "fp32" or guard is None:
         return scorer
-    pairs, labels = guard
-    truncated, quiet, training = ce.last_truncated, tqdm(disable=True), ce.model.training
-    ce.model.eval()
-    exact, fast = (
-        ce._score_chunk(m, [tuple(p) for p in pairs], 32, "longest_first", quiet) for m in (ce.model, scorer)
-    )
-    ce.last_truncated = truncated
-    ce.model.train(training)
-    (metric, before), (_, after) = task_metric(exact, np.asarray(labels)), task_metric(fast, np.asarray(labels))
+    pairs, labels = [list(p) for p in guard[0]], np.asarray(guard[1])
+    digest = hashlib.sha256(json.dumps([pairs, labels.tolist()]).encode()).hexdigest()[:8]
+    record = scorer.path.with_name(f"{scorer.path.stem}.guard-{digest}.json")  # this conversion on these pairs
+    if record.is_file():
+        metric, before, after = json.loads(record.read_text())
+    else:
+        metric, before, after = guard_metrics(ce, scorer, pairs, labels)
+        record.write_text(json.dumps([metric, before, after]))
     ce.quality_check = {"metric": metric, "fp32": before, ce.precision: after, "tolerance": ce.quality_tolerance}
     if abs(after - before) <= ce.quality_tolerance:
         return scorer
@@ -200,3 +199,16 @@ def openvino_with_guard(ce) -> OpenVINOScorer:
         stacklevel=4,
     )
     return build("fp32")
+
+
+def guard_metrics(ce, scorer: OpenVINOScorer, pairs: list, labels: np.ndarray) -> tuple[str, float, float]:
+    """The task metric of torch fp32 and of `scorer` on the guard pairs (cached beside the conversion by the
+    caller: the same weights, conversion and pairs give the same numbers)."""
+    truncated, quiet, training = ce.last_truncated, tqdm(disable=True), ce.model.training
+    ce.model.eval()
+    pairs = [tuple(p) for p in pairs]
+    exact, fast = (ce._score_chunk(m, pairs, 32, "longest_first", quiet) for m in (ce.model, scorer))
+    ce.last_truncated = truncated
+    ce.model.train(training)
+    (metric, before), (_, after) = task_metric(exact, labels), task_metric(fast, labels)
+    return metric, before, after
