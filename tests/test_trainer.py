@@ -80,6 +80,7 @@ def test_metrics_and_best_model_metric_are_wired(tmp_path, make_trainer, tiny_mo
     assert {"eval_spearman", "eval_pearson", "eval_loss"} <= set(metrics)
 
 
+@pytest.mark.heavy  # 30 epochs
 def test_training_lowers_the_loss(tmp_path, make_trainer, tiny_model, sts_train):
     trainer = make_trainer(tmp_path, tiny_model, train_dataset=sts_train, eval_dataset=sts_train,
                            num_train_epochs=30, learning_rate=3e-3, per_device_train_batch_size=10)  # fmt: skip
