@@ -204,10 +204,12 @@ def openvino_with_guard(ce) -> OpenVINOScorer:
 def guard_metrics(ce, scorer: OpenVINOScorer, pairs: list, labels: np.ndarray) -> tuple[str, float, float]:
     """The task metric of torch fp32 and of `scorer` on the guard pairs (cached beside the conversion by the
     caller: the same weights, conversion and pairs give the same numbers)."""
+    from .scoring import chunk_logits  # scoring imports this module for its OpenVINO path
+
     truncated, quiet, training = ce.last_truncated, tqdm(disable=True), ce.model.training
     ce.model.eval()
     pairs = [tuple(p) for p in pairs]
-    exact, fast = (ce._score_chunk(m, pairs, 32, "longest_first", quiet) for m in (ce.model, scorer))
+    exact, fast = (chunk_logits(ce, m, pairs, 32, "longest_first", quiet) for m in (ce.model, scorer))
     ce.last_truncated = truncated
     ce.model.train(training)
     (metric, before), (_, after) = task_metric(exact, labels), task_metric(fast, labels)

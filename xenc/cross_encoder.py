@@ -2,31 +2,24 @@
 
 from __future__ import annotations
 
-import copy
 import logging
 import warnings
 from collections.abc import Callable, Iterable, Sequence
-from itertools import islice
 from pathlib import Path
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 from transformers import AutoModelForSequenceClassification, AutoTokenizer, PretrainedConfig
 
-from .backends import BACKENDS, import_openvino, openvino_with_guard
-from .checks import check_device, check_model_folder, check_output_dir, check_pairs
-from .encoding import fold_windows, forward_sorted
-from .first_token import first_token_scorer, logits_of
+from .backends import BACKENDS, import_openvino
+from .checks import check_device, check_model_folder, check_output_dir
 from .heads import has_classifier_head, mark_activation, saved_activation
 from .models import DEFAULT_MODEL, load_pretrained, resolve_model
 from .saving import save_atomically
+from .scoring import CHUNK_SIZE, PRECISIONS, pair_logits
 from .tasks import TASKS
 
 logger = logging.getLogger(__name__)
-# weight dtype of predict; dynamic int8 quantization was measured and left out: -0.012 STSb Spearman
-PRECISIONS = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
-CHUNK_SIZE = 10_000  # pairs tokenized at once: bounds the memory of encodings for long or streamed inputs
 
 
 class CrossEncoder:
@@ -226,8 +219,14 @@ class CrossEncoder:
                 f"stride={stride}, max_length={self.max_length})."
             )
         windowing = {"stride": stride, "aggregate": windows} if windows else None
-        logits = self._logits(
-            [sentences] if single else sentences, batch_size, show_progress_bar, truncation, chunk_size, windowing
+        logits = pair_logits(
+            self,
+            [sentences] if single else sentences,
+            batch_size,
+            show_progress_bar,
+            truncation,
+            chunk_size,
+            windowing,
         )
         if not len(logits):  # what sentence-transformers returns for no pairs
             return torch.tensor([]) if convert_to_tensor else np.array([]) if convert_to_numpy else []
@@ -237,78 +236,6 @@ class CrossEncoder:
         scores = scores.squeeze(-1) if self.num_labels == 1 else scores
         out = scores if convert_to_tensor else scores.numpy() if convert_to_numpy else list(scores)
         return out[0] if single else out
-
-    @torch.inference_mode()
-    def _logits(
-        self, sentences: Iterable, batch_size: int, progress: bool | None, truncation: str, chunk_size: int,
-        windowing: dict | None = None,
-    ):  # fmt: skip
-        """Raw logits (n, num_labels) in input order, read and scored `chunk_size` pairs at a time."""
-        if batch_size < 1 or chunk_size < 1:
-            raise ValueError(f"batch_size={batch_size}, chunk_size={chunk_size}: both must be positive integers.")
-        if isinstance(sentences, np.ndarray):
-            sentences = sentences.tolist()
-        if isinstance(sentences, (str, bytes)) or not isinstance(sentences, Iterable):
-            check_pairs(sentences)  # raises the error that names the fix
-        total = len(sentences) if isinstance(sentences, Sequence) else None  # a stream's length is unknown
-        show = progress if progress is not None else total is None or total > 10 * batch_size
-        was_training, model = self.model.training, self._scoring_model()
-        model.eval()
-        out, pairs_in, stream = [], 0, iter(sentences)
-        self.last_truncated = 0
-        with tqdm(total=total, desc="Scoring pairs", unit="pair", disable=not show) as bar:
-            while chunk := list(islice(stream, chunk_size)):
-                pairs = check_pairs(chunk, what=f"pairs[{pairs_in}:]" if pairs_in else "pairs")
-                out.append(self._score_chunk(model, pairs, batch_size, truncation, bar, windowing))
-                pairs_in += len(pairs)
-        self.model.train(was_training)
-        if self.last_truncated:
-            logger.warning(
-                "%d of %d pairs were longer than max_length=%d tokens and were cut (truncation=%r); their scores "
-                "see only the start. For long passages pass windows='max', or a larger max_length.",
-                self.last_truncated, pairs_in, self.max_length, truncation,
-            )  # fmt: skip
-        return torch.cat(out) if out else torch.zeros(0, self.num_labels)
-
-    def _score_chunk(
-        self, model, pairs: list, batch_size: int, truncation: str, bar, windowing: dict | None = None
-    ) -> torch.Tensor:
-        """Logits (len(pairs), num_labels) of one chunk, in its order, from batches sorted by token count."""
-        a, b = zip(*pairs)
-        split = {"stride": windowing["stride"], "return_overflowing_tokens": True} if windowing else {}
-        enc = self.tokenizer(
-            list(a), list(b), truncation="only_second" if windowing else truncation, max_length=self.max_length,
-            **split,
-        )  # fmt: skip
-        owner = enc.pop("overflow_to_sample_mapping", None)  # window -> its pair, ascending
-        if owner is None:  # count the pairs truncation cut: only a pair at exactly max_length may have been cut
-            full = [i for i, ids in enumerate(enc["input_ids"]) if len(ids) == self.max_length]
-            if full:
-                lengths = self.tokenizer([a[i] for i in full], [b[i] for i in full], return_length=True)["length"]
-                self.last_truncated += sum(n > self.max_length for n in lengths)
-        out = forward_sorted(self.tokenizer, enc, batch_size, lambda batch: logits_of(model(**batch)), self.num_labels,
-                             self.device)  # fmt: skip
-        bar.update(len(pairs))
-        return out if owner is None else fold_windows(out, owner, len(pairs), windowing["aggregate"])
-
-    def _scoring_model(self) -> torch.nn.Module:
-        """The model itself for fp32; else its bf16/fp16 copy, re-made when the weights were changed or replaced.
-
-        A copy in the low dtype is faster than autocast, which re-casts every fp32 weight at every batch (STSb,
-        bf16 on AMX: 950 vs 770 pairs/s), and it leaves the fp32 weights for training and saving untouched.
-        """
-        if self.backend == "torch" and PRECISIONS[self.precision] is None:
-            return first_token_scorer(self.model)
-        # optimizer steps and load_state_dict bump _version; edits through `.data` do not and are not seen
-        key = (id(self.model), sum(p._version for p in self.model.parameters()), self.backend, self.precision,
-               self.max_length)  # fmt: skip
-        if self._low_precision[0] != key:
-            if self.backend == "openvino":
-                self._low_precision = (key, openvino_with_guard(self))
-            else:
-                copied = copy.deepcopy(self.model).to(PRECISIONS[self.precision])
-                self._low_precision = (key, first_token_scorer(copied))
-        return self._low_precision[1]
 
     def rank(
         self,
