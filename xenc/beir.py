@@ -223,7 +223,8 @@ def score_top_k(model, split: BeirSplit, run: Run, k: int, cache: str | Path | N
     key = f"{model.backend}-{model.precision}-{model.max_length}-{stat.st_size}-{stat.st_mtime_ns}" if stat else None
     stored = json.loads(cache.read_text()) if cache and key and cache.exists() else {}
     scores: Run = stored.get(key, {})
-    todo = [(q, d) for q, d in candidate_pairs(run, k) if d not in scores.get(q, {})]
+    wanted = candidate_pairs(run, k)
+    todo = [(q, d) for q, d in wanted if d not in scores.get(q, {})]
     for q, docs in score_candidates(model, split.queries, split.docs, todo, **predict_kwargs).items():
         scores.setdefault(q, {}).update(docs)
     if cache and key and todo:
@@ -231,8 +232,7 @@ def score_top_k(model, split: BeirSplit, run: Run, k: int, cache: str | Path | N
         partial = cache.with_suffix(".partial")
         partial.write_text(json.dumps({**stored, key: scores}))
         os.replace(partial, cache)
-    return {q: {d: scores[q][d] for d in docs} for q, docs in _top(run, k).items()}
-
-
-def _top(run: Run, k: int) -> Run:
-    return {q: dict(sorted(docs.items(), key=lambda item: -item[1])[:k]) for q, docs in run.items()}
+    top: Run = {}
+    for q, d in wanted:
+        top.setdefault(q, {})[d] = scores[q][d]
+    return top
