@@ -2,11 +2,11 @@
 
 Usage (from the repository root):
     python benchmarks/backend_worker.py --contender NAME --model MODEL_DIR --pairs PAIRS.json --max_length N \
-        [--batch_size 32] [--threads 2] [--calibration CALIB.json] [--guard GUARD.json] [--out_dir DIR]
+        [--batch_size 32] [--threads 2] [--device cpu] [--calibration CALIB.json] [--guard GUARD.json] [--out_dir DIR]
 
-Contenders: st-torch-fp32, st-openvino-fp32, st-openvino, st-openvino-int8 (sentence-transformers, the peer) and
-xenc-torch-fp32, xenc-torch-bf16, xenc-openvino-fp32, xenc-openvino-bf16, xenc-openvino-int8. The peer's OpenVINO
-contenders need optimum-intel, which pins an older transformers: run them with `.venv-peer/bin/python` (`make
+Contenders: st-torch-fp32 / fp16 / bf16, st-openvino-fp32, st-openvino, st-openvino-int8 (sentence-transformers,
+the peer) and xenc-torch-fp32 / fp16 / bf16, xenc-openvino-fp32, xenc-openvino-bf16, xenc-openvino-int8. The peer's
+OpenVINO contenders need optimum-intel, which pins an older transformers: run them with `.venv-peer/bin/python` (`make
 peer-venv`); the others with the main venv. xenc is imported only by the xenc contenders.
 
 PAIRS.json and CALIB.json: JSON lists of [text_a, text_b]. GUARD.json: {"pairs": [...], "labels": [...]} (xenc's
@@ -93,8 +93,10 @@ def load_contender(args, out_dir: Path):
     if name.startswith("st-"):
         from sentence_transformers import CrossEncoder
 
-        if name == "st-torch-fp32":
-            return CrossEncoder(args.model, max_length=args.max_length, device="cpu")
+        if name.startswith("st-torch-"):  # low precision as the peer's docs show it: the weights loaded in that dtype
+            dtype = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}[name.rsplit("-", 1)[1]]
+            kwargs = {"dtype": dtype}
+            return CrossEncoder(args.model, max_length=args.max_length, device=args.device, model_kwargs=kwargs)
         ov_config = {"INFERENCE_NUM_THREADS": args.threads}  # passed to OpenVINO's compile_model as is
         if name == "st-openvino-fp32":
             ov_config["INFERENCE_PRECISION_HINT"] = "f32"
@@ -109,7 +111,7 @@ def load_contender(args, out_dir: Path):
 
     _, backend, precision = name.split("-")
     if backend == "torch":
-        return xenc.CrossEncoder(args.model, max_length=args.max_length, precision=precision)
+        return xenc.CrossEncoder(args.model, max_length=args.max_length, precision=precision, device=args.device)
     guard = None
     if args.guard:
         raw = json.loads(Path(args.guard).read_text())
@@ -120,8 +122,17 @@ def load_contender(args, out_dir: Path):
     )  # fmt: skip
 
 
-CONTENDERS = ["st-torch-fp32", "st-openvino-fp32", "st-openvino", "st-openvino-int8"] + [
-    f"xenc-{b}-{p}" for b, ps in (("torch", ("fp32", "bf16")), ("openvino", ("fp32", "bf16", "int8"))) for p in ps
+CONTENDERS = [
+    "st-torch-fp32",
+    "st-torch-fp16",
+    "st-torch-bf16",
+    "st-openvino-fp32",
+    "st-openvino",
+    "st-openvino-int8",
+] + [
+    f"xenc-{b}-{p}"
+    for b, ps in (("torch", ("fp32", "fp16", "bf16")), ("openvino", ("fp32", "bf16", "int8")))
+    for p in ps
 ]
 
 
@@ -133,6 +144,7 @@ def main() -> None:
     parser.add_argument("--max_length", type=int, required=True)
     parser.add_argument("--batch_size", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--device", default="cpu", help="cpu or cuda (the torch contenders)")
     parser.add_argument("--calibration")
     parser.add_argument("--guard")
     parser.add_argument("--out_dir")

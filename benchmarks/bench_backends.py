@@ -3,6 +3,7 @@
 Usage (from the repository root; `make peer-venv` first, for the peer's OpenVINO rows):
     XENC_DATA_DIR=../shared/data HF_HUB_OFFLINE=1 python benchmarks/bench_backends.py \
         --model runs/reproduce-stsb/seed-42 [--inputs stsb] [--rounds 5] [--contenders ...]
+    ... --device cuda --batch_size 32 --tag cuda    # on a GPU: the torch contenders, fp32 / fp16 / bf16
 
 Each contender is its own long-lived process (`backend_worker.py`; the peer's OpenVINO ones under `.venv-peer`,
 whose optimum-intel needs an older transformers), loaded and warmed up before any timing. Then `--rounds` rounds,
@@ -37,6 +38,9 @@ HERE = Path(__file__).parent
 PEER_VENV = ("st-openvino-fp32", "st-openvino", "st-openvino-int8")
 CONTENDERS = ("st-torch-fp32", *PEER_VENV, "xenc-torch-fp32", "xenc-torch-bf16", "xenc-openvino-fp32",
               "xenc-openvino-bf16", "xenc-openvino-int8")  # fmt: skip
+# on a GPU: the torch paths, the peer's low precision as its docs show it (weights loaded in fp16 / bf16)
+GPU_CONTENDERS = ("st-torch-fp32", "st-torch-fp16", "st-torch-bf16", "xenc-torch-fp32", "xenc-torch-fp16",
+                  "xenc-torch-bf16")  # fmt: skip
 COLUMNS = {"name": ("contender", "s"), "rate": ("pairs/s (median)", ".1f"), "min_max": ("min-max", "s"),
            "x_peer": ("x peer torch fp32", ".2f"), "max_diff": ("max abs score diff", ".1e"),
            "spearman": ("STSb Spearman", ".4f"), "ndcg": ("SciFact NDCG@10", ".4f"), "delta": ("change", "+.4f"),
@@ -58,7 +62,6 @@ class Worker:
         cmd = [python, str(HERE / "backend_worker.py"), "--contender", name, *flags]
         self.name, self.log = name, log.open("w")
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log, text=True)
-        self.ready = self.read()
 
     def read(self) -> dict:
         line = self.proc.stdout.readline()
@@ -148,21 +151,39 @@ def bench_input(name: str, args: argparse.Namespace) -> None:
     scifact_model = args.scifact_model if name == "scifact" else None
     flags, labels, max_length = write_inputs(name, folder, scifact_model, args.n)
     model = scifact_model or args.model
-    flags += ["--model", model, "--threads", str(args.threads), "--out_dir", str(folder)]
+    flags += ["--model", model, "--threads", str(args.threads), "--out_dir", str(folder), "--device", args.device,
+              "--batch_size", str(args.batch_size)]  # fmt: skip
     workers = {}
-    for contender in args.contenders:
+    for contender in args.contenders or (CONTENDERS if args.device == "cpu" else GPU_CONTENDERS):
         python = args.peer_python if contender in PEER_VENV else sys.executable
         workers[contender] = Worker(contender, python, flags, folder / f"{contender}.log")
-        print(f"{contender}: ready ({workers[contender].ready})", flush=True)
+    for contender, worker in workers.items():  # all load at once; timing starts when every one is ready
+        print(f"{contender}: ready ({worker.read()})", flush=True)
     times, retries = time_rounds(workers, args.rounds, args.busy)
     ranking = scifact_candidates(Path(args.first_stage), args.k) if scifact_model else None
     scores, ndcg = score_all(workers, folder, ranking, args.k)
     rows = summarize(times, retries, scores, labels, len(json.loads((folder / "pairs.json").read_text())), ndcg)
     title = (f"Scoring backends, {name} ({len(scores[next(iter(scores))])} pairs, max_length {max_length}), batch "
-             f"32, {args.threads} threads, {args.rounds} rotating rounds; model {model}")  # fmt: skip
+             f"{args.batch_size}, {args.device}, {args.threads} threads, {args.rounds} rotating rounds; model "
+             f"{model}; peer: sentence-transformers {peer_version()}")  # fmt: skip
     if ranking:
         title += f"; NDCG@10: the hybrid's top {args.k} reranked, {len(ranking[3])} test queries"
-    report(f"backends_{name}", title, markdown_table(rows, COLUMNS), {"rows": rows, "times": times})
+    report(
+        f"backends_{name}" + (f"_{args.tag}" if args.tag else ""),
+        title,
+        markdown_table(rows, COLUMNS),
+        {"rows": rows, "times": times},
+    )
+
+
+def peer_version() -> str:
+    """The peer's version in the process that runs its torch contenders (xenc never imports it)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("sentence-transformers")
+    except PackageNotFoundError:
+        return "not installed"
 
 
 def time_rounds(workers: dict, rounds: int, busy: float) -> tuple[dict, dict]:
@@ -226,7 +247,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="runs/reproduce-stsb/seed-42", help="a trained one-label cross-encoder")
     parser.add_argument("--inputs", nargs="+", choices=("stsb", "scifact"), default=["stsb", "scifact"])
-    parser.add_argument("--contenders", nargs="+", choices=CONTENDERS, default=list(CONTENDERS))
+    parser.add_argument(
+        "--contenders",
+        nargs="+",
+        choices=sorted({*CONTENDERS, *GPU_CONTENDERS}),
+        help="default: every CPU contender, or the torch ones with --device cuda",
+    )
+    parser.add_argument("--device", default="cpu", help="cpu or cuda")
+    parser.add_argument("--batch_size", type=int, default=32)
+    parser.add_argument("--tag", help="appended to the results' file name (backends_<input>_<tag>)")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--n", type=int, help="the first n pairs of each input (smoke runs)")
     parser.add_argument("--threads", type=int, default=2)

@@ -7,6 +7,7 @@ import shutil
 import warnings
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from torch.utils.data import DataLoader
@@ -287,6 +288,20 @@ def test_a_save_killed_while_moving_files_in_leaves_a_folder_that_refuses_to_loa
     monkeypatch.undo()
     with pytest.raises(FileNotFoundError, match="no config.json"):  # never a mix of two saves
         CrossEncoder(str(out))
+
+
+def test_a_cut_pair_is_scored_as_the_tokenizer_truncates_it_and_a_full_one_is_not_counted(models):
+    model = CrossEncoder(models["one"], max_length=16, device="cpu")
+    words = "a man is playing a guitar on the stage tonight with his old friend".split()
+    exact = next(" ".join(words[:n]) for n in range(1, len(words) + 1)
+                 if len(model.tokenizer("a dog", " ".join(words[:n]))["input_ids"]) == 16)  # fmt: skip
+    pairs = [["a man", " ".join(words * 3)], ["a dog", exact]]
+    scores = model.predict(pairs)
+    assert model.last_truncated == 1  # the pair of exactly max_length tokens was not cut
+    enc = model.tokenizer(*map(list, zip(*pairs)), truncation=True, max_length=16, padding=True, return_tensors="pt")
+    with torch.no_grad():
+        expected = torch.sigmoid(model.model.eval()(**enc).logits).squeeze(-1).numpy()
+    np.testing.assert_allclose(scores, expected, atol=1e-5)
 
 
 def test_readers_accept_any_letter_case_and_skip_only_snli_no_gold_rows(tmp_path):

@@ -15,16 +15,19 @@ def forward_sorted(
     """`forward(padded batch)` over `encodings` (unpadded token ids), longest first; `(n, width)` in input order."""
     order = np.argsort([-len(ids) for ids in encodings["input_ids"]], kind="stable")
     multiple = 8 if device.type == "cuda" else None  # tensor cores like it; on CPU padding is just work
-    out = torch.empty(len(order), width)
+    outputs = []  # kept on the device until the end: a GPU runs one batch while the next one is padded
     for start in range(0, len(order), batch_size):
         idx = order[start : start + batch_size]
         batch = tokenizer.pad(
             {k: [encodings[k][i] for i in idx] for k in encodings.keys()}, pad_to_multiple_of=multiple,
             return_tensors="pt",
         )  # fmt: skip
-        out[torch.as_tensor(idx)] = forward(batch.to(device)).float().cpu()
+        outputs.append(forward(batch.to(device)).float())
         if bar is not None:
             bar.update(len(idx))
+    out = torch.empty(len(order), width)
+    if outputs:
+        out[torch.as_tensor(order)] = torch.cat(outputs).cpu()
     return out
 
 

@@ -62,17 +62,23 @@ def chunk_logits(
 ) -> torch.Tensor:
     """Logits (len(pairs), num_labels) of one chunk, in its order, from batches sorted by token count."""
     a, b = zip(*pairs)
-    split = {"stride": windowing["stride"], "return_overflowing_tokens": True} if windowing else {}
+    # a fast tokenizer returns the cut-off rest of a truncated pair as extra rows: one pass both truncates and counts
+    # the cut pairs (their first row is the truncated pair, as without the extra rows); windows keep every row
+    split = {"stride": windowing["stride"] if windowing else 0, "return_overflowing_tokens": True}
     enc = ce.tokenizer(
         list(a), list(b), truncation="only_second" if windowing else truncation, max_length=ce.max_length,
-        **split,
+        **(split if windowing or getattr(ce.tokenizer, "is_fast", False) else {}),
     )  # fmt: skip
-    owner = enc.pop("overflow_to_sample_mapping", None)  # window -> its pair, ascending
-    if owner is None:  # count the pairs truncation cut: only a pair at exactly max_length may have been cut
+    owner = enc.pop("overflow_to_sample_mapping", None)  # row -> its pair, ascending
+    if owner is None:  # a slow tokenizer: only a pair at exactly max_length may have been cut
         full = [i for i, ids in enumerate(enc["input_ids"]) if len(ids) == ce.max_length]
         if full:
             lengths = ce.tokenizer([a[i] for i in full], [b[i] for i in full], return_length=True)["length"]
             ce.last_truncated += sum(n > ce.max_length for n in lengths)
+    elif not windowing:
+        ce.last_truncated += int(np.count_nonzero(np.bincount(owner) > 1))
+        first = np.flatnonzero(np.diff(owner, prepend=-1))  # the first row of each pair
+        enc, owner = {k: [v[i] for i in first] for k, v in enc.items()}, None
     out = forward_sorted(ce.tokenizer, enc, batch_size, lambda batch: logits_of(model(**batch)), ce.num_labels,
                          ce.device)  # fmt: skip
     bar.update(len(pairs))
