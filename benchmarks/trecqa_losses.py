@@ -24,9 +24,11 @@ from xenc.train import main, parse_args
 KEYS = {"eval_map": "dev MAP", "eval_mrr@10": "dev MRR", "test_map": "test MAP", "test_mrr@10": "test MRR"}
 
 
-def run(loss: str, seed: int, teacher: str | None, output_dir: Path) -> dict:
+def run(loss: str, seed: int, teacher: str | None, output_dir: Path, train: bool = True) -> dict | None:
     folder = output_dir / f"{loss}-seed-{seed}"
     if not (folder / "results.json").exists():
+        if not train:
+            return None
         flags = [*RECIPES["trecqa"], "--loss", loss, "--seed", str(seed), "--output_dir", str(folder)]
         if loss == "bce":  # flat pairs: as many pairs per step as 4 groups of 8
             flags += ["--per_device_train_batch_size", "32"]
@@ -42,12 +44,16 @@ def main_() -> None:
     parser.add_argument("--seeds", nargs="*", type=int, default=[42])
     parser.add_argument("--teacher", help="a trained cross-encoder for margin_mse / kl")
     parser.add_argument("--output_dir", default="runs/trecqa-losses")
+    parser.add_argument("--finished", action="store_true", help="train nothing: the table of the runs already done")
     args = parser.parse_args()
     rows = []
     for loss in args.losses:
         if loss in ("margin_mse", "kl") and not args.teacher:
             raise SystemExit(f"--loss {loss} needs --teacher (a trained cross-encoder folder).")
-        results = [run(loss, seed, args.teacher, Path(args.output_dir)) for seed in args.seeds]
+        results = [run(loss, seed, args.teacher, Path(args.output_dir), not args.finished) for seed in args.seeds]
+        results = [r for r in results if r is not None]
+        if not results:
+            continue
         row = {"loss": loss, "seeds": len(results), "train_s": np.mean([r["train_runtime"] for r in results])}
         for key in KEYS:
             values = [r[key] for r in results]
@@ -56,9 +62,8 @@ def main_() -> None:
         print(row, flush=True)
     columns = {"loss": ("loss", "s"), "seeds": ("seeds", "d"), **{k: (v, "s") for k, v in KEYS.items()},
                "train_s": ("training s (mean)", ".0f")}  # fmt: skip
-    title = f"TrecQA rerankers by loss, minilm-l6, seeds {args.seeds}" + (
-        f", teacher {args.teacher}" if args.teacher else ""
-    )
+    seeds = f"seeds {args.seeds}" + (" (those finished: the seeds column)" if args.finished else "")
+    title = f"TrecQA rerankers by loss, minilm-l6, {seeds}" + (f", teacher {args.teacher}" if args.teacher else "")
     report("trecqa_losses", title, markdown_table(rows, columns), {"rows": rows, "args": vars(args)})
 
 
