@@ -51,6 +51,16 @@ def test_ranking_metrics_on_a_known_permutation():
     assert m["recall@1"] == pytest.approx((0 + 1 + 0) / 3) and m["recall@100"] == pytest.approx(2 / 3)
 
 
+def test_tied_scores_rank_the_relevant_document_last_whatever_the_input_order():
+    qrels = {"q": {"right": 1}}
+    for run in ({"q": {"right": 0.9, "wrong": 0.9, "low": 0.1}}, {"q": {"wrong": 0.9, "right": 0.9, "low": 0.1}}):
+        metrics = ranking_metrics(run, qrels)
+        assert metrics["mrr@10"] == 0.5 and metrics["map"] == 0.5  # listed first or second: ranked second
+    # rerank_metrics over flat rows (TrecQA lists the right answers first): a constant scorer gets the worst order
+    scores, grades, queries = np.zeros(4), np.array([1, 0, 0, 0]), np.array([3, 3, 3, 3])
+    assert rerank_metrics(scores, grades, queries)["map"] == 0.25
+
+
 def test_ranking_cutoff_drops_hits_below_k():
     run = {"q": {f"d{i}": -i for i in range(20)}}
     assert ranking_metrics(run, {"q": {"d12": 1}}, k=10)["ndcg@10"] == 0.0

@@ -71,6 +71,10 @@ def ranking_metrics(
 ) -> dict[str, float]:
     """MRR@k, NDCG@k (linear gains, as BEIR/pytrec_eval), MAP and Recall@n, averaged over the judged queries.
 
+    Tied scores rank the less relevant document first (the worst order): a model that gives many candidates the
+    same score (a saturated head, bf16 rounding) gains nothing from the order in which they were listed. TrecQA lists
+    each question's right answers first, so a first-listed tie-break would count every tie as a hit.
+
     Args:
         run: query id -> {doc id: score}; higher scores rank first.
         qrels: query id -> {doc id: relevance}; relevance > 0 counts as relevant. Queries missing from `run` score 0.
@@ -95,8 +99,8 @@ def per_query_metrics(
     out = {}
     for qid, judged in qrels.items():
         relevant = {d: r for d, r in judged.items() if r > 0}
-        if relevant:
-            ranked = sorted(run.get(qid, {}).items(), key=lambda kv: -kv[1])
+        if relevant:  # equal scores: the less relevant first, so no metric gains from the order of the input
+            ranked = sorted(run.get(qid, {}).items(), key=lambda kv: (-kv[1], relevant.get(kv[0], 0)))
             out[qid] = _query_metrics([d for d, _ in ranked], relevant, k, recall_at)
     return out
 
