@@ -187,12 +187,13 @@ def train_reranker(
     """
     from transformers import AutoModelForSequenceClassification, AutoTokenizer, TrainingArguments
 
-    from .models import resolve_model
+    from .models import load_pretrained, resolve_model
     from .trainer import CrossEncoderTrainer
 
     path, source = Path(output_dir), resolve_model(base)
     tokenizer = AutoTokenizer.from_pretrained(source)
-    net = AutoModelForSequenceClassification.from_pretrained(source, num_labels=1)
+    tokenizer.model_max_length = max_length  # saved with the model: CrossEncoder(path) scores as it was trained
+    net = load_pretrained(AutoModelForSequenceClassification, source, num_labels=1)
     size = 1 + len(groups[0]["negatives"])
     if loss == "bce":
         data = tokenize_pairs(flatten_groups(groups), tokenizer, max_length, "only_second", 1, ("query", "passage"))
