@@ -32,10 +32,10 @@ def test_mine_groups_and_train_a_reranker(tmp_path, tiny_model_dir):
     assert not any(n in judged[g["query"]] for g in groups for n in g["negatives"])  # never a cited abstract
     for loss in ("listwise", "bce"):
         folder = tmp_path / loss
-        path = train_reranker(groups, str(tiny_model_dir), folder, loss, max_length=24, max_steps=2, bf16=False)
+        path = train_reranker(groups, str(tiny_model_dir), folder, loss, max_length=64, max_steps=2, bf16=False)
         model = CrossEncoder(str(path))
         assert model.num_labels == 1 and np.isfinite(model.predict([("a claim", "an abstract")])).all()
-        assert model.max_length == 24  # the training length, saved with the model
+        assert model.max_length == 64  # the training length, saved with the model
 
 
 def test_score_top_k_reuses_its_cache_and_drops_it_for_other_weights(tmp_path, tiny_model_dir):
