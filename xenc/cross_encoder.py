@@ -218,6 +218,8 @@ class CrossEncoder:
                 f"windows need a one-label model and 0 <= stride < max_length / 2 (got {self.num_labels} labels, "
                 f"stride={stride}, max_length={self.max_length})."
             )
+        if windows == "first":  # FirstP is the first window: the passage truncated, one encoding per pair
+            windows, truncation = None, "only_second"
         windowing = {"stride": stride, "aggregate": windows} if windows else None
         logits = pair_logits(
             self,
