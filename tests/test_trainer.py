@@ -80,6 +80,19 @@ def test_metrics_and_best_model_metric_are_wired(tmp_path, make_trainer, tiny_mo
     assert {"eval_spearman", "eval_pearson", "eval_loss"} <= set(metrics)
 
 
+def test_bf16_training_evaluates_in_fp32(tmp_path, make_trainer, tiny_model, sts_train):
+    """Saved models load in fp32: the evaluation that picks the best checkpoint runs without autocast, training with."""
+    seen = []
+    tiny_model.classifier.register_forward_hook(lambda module, args, out: seen.append((module.training, out.dtype)))
+    trainer = make_trainer(tmp_path, tiny_model, train_dataset=sts_train, eval_dataset=sts_train, bf16=True,
+                           max_steps=1, per_device_train_batch_size=4)  # fmt: skip
+    trainer.train()
+    trainer.evaluate()
+    assert (True, torch.bfloat16) in seen  # the training step ran under bf16 autocast
+    assert {dtype for training, dtype in seen if not training} == {torch.float32}
+    assert trainer.model.forward != trainer.model._original_forward  # the autocast forward is back for training
+
+
 @pytest.mark.heavy  # 30 epochs
 def test_training_lowers_the_loss(tmp_path, make_trainer, tiny_model, sts_train):
     trainer = make_trainer(tmp_path, tiny_model, train_dataset=sts_train, eval_dataset=sts_train,

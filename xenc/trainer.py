@@ -124,6 +124,20 @@ class CrossEncoderTrainer(Trainer):
         loss = pair_loss("bce")(outputs, (inputs["labels"] > 0).float(), num_items_in_batch)
         return (loss, outputs) if return_outputs else loss
 
+    def prediction_step(self, model, inputs, prediction_loss_only, ignore_keys=None):
+        """As `Trainer.prediction_step`, but in fp32 when training runs under mixed precision: saved models load in
+        fp32, so the checkpoint `load_best_model_at_end` keeps is chosen at the precision it is served in (a bf16
+        evaluation of a saturated head ties scores and moves ranking metrics)."""
+        inner = self.accelerator.unwrap_model(model)
+        fp32_forward = inner.__dict__.get("_original_forward")  # set by accelerate when it wraps forward in autocast
+        if fp32_forward is None:
+            return super().prediction_step(model, inputs, prediction_loss_only, ignore_keys)
+        mixed_forward, inner.forward = inner.forward, fp32_forward
+        try:
+            return super().prediction_step(model, inputs, prediction_loss_only, ignore_keys)
+        finally:
+            inner.forward = mixed_forward
+
     def _check_heads(self) -> None:
         num_labels = getattr(getattr(self.model, "config", None), "num_labels", None)
         want = get_task(self.task).num_labels
