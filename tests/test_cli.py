@@ -144,3 +144,14 @@ def test_bf16_training_picks_the_cpu_by_itself_without_a_gpu(monkeypatch):
     assert args.bf16 and args.use_cpu
     _, args = train.parse_args(["--use_cpu", "false", "--output_dir", "unused"])  # the user's flag still wins
     assert not args.use_cpu
+
+
+def test_train_from_dict_and_the_cli_share_one_set_of_defaults():
+    from xenc.train import DEFAULTS, args_from_dict, parse_args
+
+    flags = ["--dataset", "sick-e", "--output_dir", "runs/x", "--num_train_epochs", "2", "--bf16", "true"]
+    from_dict = args_from_dict({"dataset": "sick-e", "output_dir": "runs/x", "num_train_epochs": 2, "bf16": True})
+    assert from_dict == parse_args(flags)
+    _, args = from_dict
+    assert args.load_best_model_at_end and args.eval_strategy == "epoch" and args.num_train_epochs == 2
+    assert args.per_device_train_batch_size == DEFAULTS["per_device_train_batch_size"] == 16

@@ -10,7 +10,7 @@ import numpy as np
 
 logger = logging.getLogger(__name__)
 
-# flags on top of xenc.train.CLI_DEFAULTS; each recipe says what it reproduces
+# flags on top of xenc.train.DEFAULTS; each recipe says what it reproduces
 # shared by every CPU run below: minilm-l6, batch 16, lr 8e-5, 10% warmup, 128 tokens, length batches
 _CPU = [
     "--model", "minilm-l6", "--learning_rate", "8e-5", "--per_device_train_batch_size", "16", "--warmup_steps", "0.1",

@@ -50,24 +50,25 @@ from .saving import fresh_staging, move_into, staging_path
 from .tasks import GROUP_LOSSES, get_task
 from .trainer import CrossEncoderTrainer
 
-# Defaults for a cross-encoder run; any flag the user passes comes later on the command line and wins.
-CLI_DEFAULTS = [
-    "--output_dir", "runs/train",
-    "--num_train_epochs", "4",
-    "--per_device_train_batch_size", "16",
-    "--per_device_eval_batch_size", "64",
-    "--learning_rate", "5e-5",
-    "--warmup_steps", "0.1",
-    "--eval_strategy", "epoch",
-    "--save_strategy", "epoch",
-    "--save_total_limit", "1",
-    "--save_only_model", "false",  # optimizer, scheduler and RNG state too: --resume_from_checkpoint is then exact
-    "--load_best_model_at_end", "true",
-    "--logging_steps", "50",
-    "--report_to", "none",
-    "--seed", "42",
-    "--ddp_find_unused_parameters", "false",  # every parameter of a cross-encoder gets a gradient: skip DDP's search
-]  # fmt: skip
+# Defaults of every training entry (`xenc train`, `train_from_dict`, recipes, notebooks): what a user passes wins.
+DEFAULTS: dict = {
+    "output_dir": "runs/train",
+    "num_train_epochs": 4,
+    "per_device_train_batch_size": 16,
+    "per_device_eval_batch_size": 64,
+    "learning_rate": 5e-5,
+    "warmup_steps": 0.1,  # a fraction of the training steps
+    "eval_strategy": "epoch",
+    "save_strategy": "epoch",
+    "save_total_limit": 1,
+    "save_only_model": False,  # optimizer, scheduler and RNG state too: --resume_from_checkpoint is then exact
+    "load_best_model_at_end": True,
+    "logging_steps": 50,
+    "report_to": "none",
+    "seed": 42,
+    "ddp_find_unused_parameters": False,  # every parameter of a cross-encoder gets a gradient: skip DDP's search
+}
+CLI_DEFAULTS = [arg for name, value in DEFAULTS.items() for arg in (f"--{name}", str(value).lower())]
 
 
 def has_accelerator() -> bool:
@@ -88,14 +89,21 @@ def parse_args(argv: list[str] | None = None) -> tuple[XencArguments, TrainingAr
     return parser.parse_args_into_dataclasses(args=cpu + CLI_DEFAULTS + list(argv))
 
 
+def args_from_dict(values: dict) -> tuple[XencArguments, TrainingArguments]:
+    """`XencArguments` and `TrainingArguments` from one flat dict of their fields on top of `DEFAULTS`: the same
+    dataclasses as `parse_args` gives for the same settings as flags."""
+    cpu = {} if has_accelerator() else {"use_cpu": True}  # see parse_args
+    return HfArgumentParser((XencArguments, TrainingArguments)).parse_dict({**cpu, **DEFAULTS, **values})
+
+
 def train_from_dict(values: dict) -> dict[str, float]:
-    """Run `main` from one flat dict of `XencArguments` and `TrainingArguments` fields (a notebook's parameters).
+    """Run `main` from one flat dict of fields (a notebook's parameters) on top of `DEFAULTS`, the defaults of
+    `xenc train`, so a notebook passes only what it changes.
 
     Example:
         >>> train_from_dict({"dataset": "stsb", "output_dir": "runs/x", "num_train_epochs": 1})  # doctest: +SKIP
     """
-    cpu = {} if has_accelerator() else {"use_cpu": True}  # see parse_args
-    return main(*HfArgumentParser((XencArguments, TrainingArguments)).parse_dict({**cpu, **values}))
+    return main(*args_from_dict(values))
 
 
 def _select(split, n: int | None):
