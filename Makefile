@@ -81,15 +81,22 @@ clean-notebooks:
 	$(BIN)/nbstripout --keep-output --extra-keys "metadata.papermill cell.metadata.papermill" notebooks/*.ipynb
 	$(BIN)/python -c "$$COALESCE_STREAMS" notebooks/*.ipynb
 
-# Merge consecutive stream outputs and keep what a terminal shows after carriage returns (progress bars), as
-# Jupyter renders them; the outputs stay the run's own.
+# Merge consecutive stream outputs and keep what a terminal shows after carriage returns, as Jupyter renders them;
+# then drop progress (tqdm lines and widgets, the Trainer's HTML bars): they are for the person watching a run, not
+# for the committed file. Every other output stays the run's own.
 define COALESCE_STREAMS
 import re, sys, nbformat
+PROGRESS = re.compile(r"^.*(\d+%\|.*\|\s*\d+/\d+\s*\[.*\]|TqdmWarning: IProgress not found.*|from \.autonotebook.*)\s*$$")
+WIDGET = "application/vnd.jupyter.widget-view+json"
 for path in sys.argv[1:]:
     nb = nbformat.read(path, as_version=4)
+    nb.metadata.pop("widgets", None)
     for cell in nb.cells:
         merged = []
         for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            if WIDGET in data or "<progress" in "".join(data.get("text/html", "")):
+                continue
             last = merged[-1] if merged else None
             if out.output_type == "stream" and last and last.output_type == "stream" and last.name == out.name:
                 last.text += out.text
@@ -97,9 +104,10 @@ for path in sys.argv[1:]:
                 merged.append(out)
         for out in merged:
             if out.output_type == "stream":
-                out.text = re.sub(r"[^\n]*\r(?=[^\n])", "", out.text)
+                text = re.sub(r"[^\n]*\r(?=[^\n])", "", out.text)
+                out.text = "".join(line for line in text.splitlines(True) if not PROGRESS.match(line))
         if cell.cell_type == "code":
-            cell.outputs = merged
+            cell.outputs = [o for o in merged if o.output_type != "stream" or o.text]
     nbformat.write(nb, path)
 endef
 export COALESCE_STREAMS

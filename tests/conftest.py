@@ -64,6 +64,15 @@ def tiny_model_dir(tmp_path_factory, _tiny_models, tiny_tokenizer):
     return folder
 
 
+@pytest.fixture(scope="session")
+def tiny_base_dir(tmp_path_factory, _tiny_models, tiny_tokenizer):
+    """The tiny BERT's encoder without a classification head, like a released base model (`minilm-l6`)."""
+    folder = tmp_path_factory.mktemp("tiny-base")
+    _tiny_models[1].bert.save_pretrained(folder)
+    tiny_tokenizer.save_pretrained(folder)
+    return folder
+
+
 @pytest.fixture
 def make_trainer(tiny_tokenizer):
     """Factory for every test trainer: `make_trainer(tmp_path, model, train_dataset=..., **kw)`."""

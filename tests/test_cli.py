@@ -155,3 +155,10 @@ def test_train_from_dict_and_the_cli_share_one_set_of_defaults():
     _, args = from_dict
     assert args.load_best_model_at_end and args.eval_strategy == "epoch" and args.num_train_epochs == 2
     assert args.per_device_train_batch_size == DEFAULTS["per_device_train_batch_size"] == 16
+
+
+def test_results_name_the_commit_they_were_produced_with():
+    from xenc.train import environment
+
+    commit = environment()["commit"]  # the suite runs in a git checkout (CI: a fresh clone)
+    assert commit and commit.split("-")[0].isalnum()

@@ -152,5 +152,7 @@ def test_04_scaling_with_accelerate_smoke(tiny_model_dir, tmp_path):
     assert runs[2]["effective_batch_size"] == runs[1]["effective_batch_size"]  # the same run, batch split in 2
     assert summary["predict_max_abs_diff"] < 1e-5
     table = pd.read_csv(out / "results.csv")
-    assert (table["status"] == "measured").sum() == 2 and (table["status"] == "not yet run").sum() >= 1
+    assert table["status"].str.startswith("measured here").sum() == 2 and (table["status"] == "not yet run").sum() == 1
+    assert table["setting"].tolist()[:2] == ["1 process(es), CPU", "2 process(es), CPU, DDP over gloo"]
+    assert "1 process, 1 GPU" in table["setting"].tolist()  # read from benchmarks/results/training_stsb_cuda.json
     assert (out / "figures" / "scaling.png").exists()

@@ -43,26 +43,34 @@ def test_01_sts_regression_smoke(tiny_model_dir, tmp_path):
         progress_bar=False,
     )
     summary = json.loads((out / "results.json").read_text())
-    keys = ["bi_encoder_spearman", "untrained_spearman", "test_spearman", "test_pearson", "mse_test_spearman",
-            "fusion_test_spearman"]  # fmt: skip
+    keys = ["bi_encoder_spearman", "untrained_spearman", "fit_test_spearman", "test_spearman", "test_pearson",
+            "mse_test_spearman", "fusion_test_spearman"]  # fmt: skip
     assert all(math.isfinite(summary[k]) for k in keys), summary
-    assert summary["provenance"]["n_train"] == 16
+    assert summary["provenance"]["n_train"] == 16 and summary["provenance"]["commit"]
+    shares = summary["attention_share"]  # per layer, before and after training: shares of attention in 0..1
+    assert len(shares) == 2 and all(0 <= s <= 1 for layer in shares.values() for s in layer)
     table = pd.read_csv(out / "results.csv")
-    assert table["spearman"].notna().all() and (table["source"] == "this notebook").sum() == 5
-    assert (out / "figures" / "learning_curve.png").exists()
+    assert table["spearman"].notna().all() and table["run"].str.startswith("this notebook").sum() == 6
+    assert table["run"].str.startswith("published: ").sum() == 7  # xenc.published's STSb rows
+    for figure in ("architectures", "data", "learning_curve", "test_scatter", "attention_pair", "attention_share"):
+        assert (out / "figures" / f"{figure}.png").exists(), figure
 
 
 @pytest.mark.notebooks
-def test_02_nli_classification_smoke(tiny_model_dir, tmp_path):
-    out = run_notebook("02_nli_classification.ipynb", tmp_path, model=str(tiny_model_dir))
+def test_02_nli_classification_smoke(tiny_base_dir, tmp_path):
+    out = run_notebook("02_nli_classification.ipynb", tmp_path, model=str(tiny_base_dir))
     summary = json.loads((out / "results.json").read_text())
-    keys = ["test_accuracy", "test_macro_f1", "ood_accuracy", "majority_accuracy", "temperature", "ece_before",
-            "ece_after", "threshold", "sts_only_spearman", "sts_after_nli_spearman"]  # fmt: skip
+    keys = ["fit_test_accuracy", "test_accuracy", "test_macro_f1", "ood_accuracy", "majority_accuracy", "temperature",
+            "ece_before", "ece_after", "threshold", "sts_only_spearman", "sts_after_nli_spearman"]  # fmt: skip
     assert all(math.isfinite(summary[k]) for k in keys), summary
     assert summary["temperature"] > 0 and summary["provenance"]["n_train"] == 16
     table = pd.read_csv(out / "results.csv")
-    assert table["value"].notna().all() and (table["source"] == "this notebook").sum() == 6
-    assert (out / "figures" / "reliability.png").exists()
+    assert table["value"].notna().all() and table["run"].str.startswith("this notebook").sum() == 7
+    assert table["run"].str.startswith("published: ").sum() == 6  # SBERT's two STSb rows, 3 MNLI, 1 SNLI
+    for figure in ("confusion_matrix", "reliability"):
+        assert (out / "figures" / f"{figure}.png").exists(), figure
+    assert json.loads((out / "nli" / "config.json").read_text())["label2id"] == {  # the SNLI stage's model
+        "entailment": 0, "neutral": 1, "contradiction": 2}  # fmt: skip
 
 
 @pytest.mark.notebooks
@@ -88,3 +96,17 @@ def test_03_bi_vs_cross_reranking_smoke(tiny_model_dir, tmp_path):
     for figure in ("cost_vs_n", "trecqa_per_question", "scifact_learning_curves", "ndcg_latency_vs_k",
                    "scifact_quality_vs_latency"):  # fmt: skip
         assert (out / "figures" / f"{figure}.png").exists()
+
+
+@pytest.mark.parametrize("path", sorted(NOTEBOOKS.glob("*.ipynb")), ids=lambda p: p.stem)
+def test_committed_notebooks_hold_results_not_run_noise(path):
+    """`make run-notebook` silences load reports and strips progress bars: what is committed is results."""
+    notebook = json.loads(path.read_text())
+    outputs = [o for cell in notebook["cells"] for o in cell.get("outputs", [])]
+    text = "\n".join("".join(o.get("text", "")) + "".join(o.get("data", {}).get("text/html", "")) for o in outputs)
+    for noise in ("<progress", "LOAD REPORT", "Writing model shards", "Loading weights", "it/s]", "TqdmWarning"):
+        assert noise not in text, f"{path.name}: {noise!r} in a committed output"
+    assert not any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in outputs)
+    assert "widgets" not in notebook["metadata"]
+    sources = "".join("".join(cell["source"]) for cell in notebook["cells"])
+    assert "PLACEHOLDER" not in sources and "READING_" not in sources, "a reading or the run time is missing"

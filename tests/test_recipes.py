@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from xenc.bi_encoder import BiEncoder
-from xenc.recipes import PRETRAIN, RECIPES, reproduce, summarize_runs
+from xenc.recipes import PRETRAIN, RECIPES, recipe_results, reproduce, summarize_runs
 
 
 def test_summarize_runs_gives_mean_and_sample_std(tmp_path):
@@ -17,6 +17,18 @@ def test_summarize_runs_gives_mean_and_sample_std(tmp_path):
     summary = summarize_runs([tmp_path / f"s{i}" for i in range(3)])
     assert summary["test_spearman"] == pytest.approx((0.82, 0.02))
     assert summary["wall_time_s"] == pytest.approx((20.0, 10.0)) and "test_accuracy" not in summary
+
+
+def test_recipe_results_name_seeds_and_commits(tmp_path):
+    assert recipe_results("stsb", tmp_path) == ([], "")
+    for seed, commit in ((42, "abc1234"), (43, None)):
+        (tmp_path / f"seed-{seed}").mkdir()
+        record = {"metrics": {"test_spearman": seed / 100}, "environment": {"commit": commit}}
+        (tmp_path / f"seed-{seed}" / "results.json").write_text(json.dumps(record))
+    (tmp_path / "seed-44").mkdir()  # unfinished: no results.json
+    results, line = recipe_results("stsb", tmp_path)
+    assert [r["metrics"]["test_spearman"] for r in results] == [0.42, 0.43]
+    assert line.startswith("`xenc reproduce stsb`, seeds 42/43, commit abc1234, not recorded, 20")
 
 
 def test_a_recipe_with_a_pretrain_stage_starts_from_its_model(tiny_model_dir, tmp_path, monkeypatch):

@@ -81,7 +81,7 @@ def test_metrics_and_best_model_metric_are_wired(tmp_path, make_trainer, tiny_mo
 
 
 def test_bf16_training_evaluates_in_fp32(tmp_path, make_trainer, tiny_model, sts_train):
-    """Saved models load in fp32: the evaluation that picks the best checkpoint runs without autocast, training with."""
+    """Saved models load in fp32: the evaluation that picks the best checkpoint runs without autocast."""
     seen = []
     tiny_model.classifier.register_forward_hook(lambda module, args, out: seen.append((module.training, out.dtype)))
     trainer = make_trainer(tmp_path, tiny_model, train_dataset=sts_train, eval_dataset=sts_train, bf16=True,

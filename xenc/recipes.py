@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from pathlib import Path
 
 import numpy as np
@@ -68,6 +69,19 @@ def summarize_runs(run_dirs: list[str | Path]) -> dict[str, tuple[float, float]]
         for k in keys
         for v in [[r[k] for r in results]]
     }
+
+
+def recipe_results(recipe: str, folder: str | Path) -> tuple[list[dict], str]:
+    """The `results.json` of each finished seed of `xenc reproduce recipe` in `folder`, and one line naming the runs
+    for a results table (recipe, seeds, commit, date); `([], "")` when no seed has finished."""
+    files = sorted(Path(folder).glob("seed-*/results.json"))
+    if not files:
+        return [], ""
+    results = [json.loads(p.read_text()) for p in files]
+    seeds = "/".join(p.parent.name.removeprefix("seed-") for p in files)
+    commits = sorted({r.get("environment", {}).get("commit") or "not recorded" for r in results})
+    day = time.strftime("%Y-%m-%d", time.gmtime(max(p.stat().st_mtime for p in files)))
+    return results, f"`xenc reproduce {recipe}`, seeds {seeds}, commit {', '.join(commits)}, {day}, {folder}"
 
 
 def _output(folder: Path) -> list[str]:

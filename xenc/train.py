@@ -12,6 +12,7 @@ import json
 import os
 import platform
 import shutil
+import subprocess
 import sys
 import time
 from dataclasses import asdict
@@ -134,8 +135,18 @@ def cpu_description() -> str:
     return f"{model or platform.processor()} ({' '.join(shown) or 'no avx2'}), {os.cpu_count()} cores"
 
 
+def source_commit() -> str | None:
+    """`git describe --always --dirty` of the checkout xenc runs from (None outside a git checkout)."""
+    try:
+        described = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=Path(__file__).parent,
+                                   capture_output=True, text=True, timeout=10)  # fmt: skip
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return described.stdout.strip() or None if described.returncode == 0 else None
+
+
 def environment() -> dict:
-    """Library versions and hardware, for the provenance of results."""
+    """Library versions, hardware and the source commit, for the provenance of results."""
     device = torch.cuda.get_device_name(0) if torch.cuda.is_available() else f"cpu ({torch.get_num_threads()} threads)"
     return {
         "device": device,
@@ -143,6 +154,7 @@ def environment() -> dict:
         "python": platform.python_version(),
         **{m.__name__: m.__version__ for m in (torch, transformers, datasets, accelerate)},
         "xenc": __version__,
+        "commit": source_commit(),
     }
 
 
