@@ -10,12 +10,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from datasets import Dataset
 from torch.utils.data import DataLoader
-from transformers import BertForSequenceClassification, BertModel
+from transformers import AutoTokenizer, BertForSequenceClassification, BertModel
 
 from tests.conftest import tiny_config
 from xenc import CrossEncoder, CrossEncoderTrainer, InputExample
 from xenc.cli import main as cli
+from xenc.data import tokenize_pairs
 from xenc.data.mirror import read_nli, read_stsb
 from xenc.train import main, parse_args
 
@@ -50,6 +52,7 @@ def fit(models, examples, **kw):
 EX = [InputExample(texts=p, label=0.5) for p in PAIRS]
 
 # (id, call(models, tmp), exception, words)
+LONG_QUERY = "what is the one long question that takes more than eight tokens"
 API_CASES = [
     ("predict-a-string", lambda m, t: one(m).predict("a man"), TypeError, "list of \\[text_a, text_b\\] pairs"),
     ("predict-three-texts", lambda m, t: one(m).predict([["a", "b", "c"]]), ValueError, "expected a pair"),
@@ -69,6 +72,25 @@ API_CASES = [
     ("max-length-0", lambda m, t: CrossEncoder(m["one"], max_length=0), ValueError, "takes 8 to 128 tokens"),
     ("max-length-negative", lambda m, t: CrossEncoder(m["one"], max_length=-5), ValueError, "max_length=-5"),
     ("max-length-over-model", lambda m, t: CrossEncoder(m["one"], max_length=4096), ValueError, "position table"),
+    (
+        "query-over-max-length",
+        lambda m, t: CrossEncoder(m["one"], max_length=8).predict(
+            [[LONG_QUERY, "a passage"]], truncation="only_second"
+        ),
+        ValueError,
+        "Raise max_length",
+    ),  # fmt: skip
+    (
+        "train-query-over-max-length",
+        lambda m, t: tokenize_pairs(
+            Dataset.from_dict({"sentence1": [LONG_QUERY], "sentence2": ["p"], "label": [1.0]}),
+            AutoTokenizer.from_pretrained(m["one"]),
+            max_length=8,
+            truncation="only_second",
+        ),
+        ValueError,
+        "longer than max_length=8",
+    ),  # fmt: skip
     ("device-cuda-absent", lambda m, t: CrossEncoder(m["one"], device="cuda"), ValueError, "CUDA GPU"),
     ("device-unknown", lambda m, t: CrossEncoder(m["one"], device="banana"), ValueError, "not a device name"),
     ("model-path-missing", lambda m, t: CrossEncoder("./no/such/model"), FileNotFoundError, "not a folder"),

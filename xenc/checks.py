@@ -5,12 +5,29 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import torch
 
 MODEL_FILES = ("config.json", "model.safetensors", "pytorch_model.bin")
+
+
+@contextmanager
+def first_text_fits(max_length: int | None):
+    """Turn the tokenizer's "Sequence to truncate too short" (a first text longer than `max_length` under
+    `only_second` truncation, which never cuts it) into an error that names the fix."""
+    try:
+        yield
+    except Exception as err:
+        if "Sequence to truncate too short" not in str(err):
+            raise
+        raise ValueError(
+            f"A query (the first text of a pair) is longer than max_length={max_length} tokens, and truncation "
+            "'only_second' cuts only the passage. Raise max_length (--max_length), shorten the queries, or use "
+            "truncation='longest_first'."
+        ) from err
 
 
 def check_pairs(pairs: Sequence, what: str = "pairs") -> list[tuple[str, str]]:

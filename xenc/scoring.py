@@ -14,7 +14,7 @@ import torch
 from tqdm.auto import tqdm
 
 from .backends import openvino_with_guard
-from .checks import check_pairs
+from .checks import check_pairs, first_text_fits
 from .encoding import fold_windows, forward_sorted
 from .first_token import first_token_scorer, logits_of
 
@@ -65,10 +65,11 @@ def chunk_logits(
     # a fast tokenizer returns the cut-off rest of a truncated pair as extra rows: one pass both truncates and counts
     # the cut pairs (their first row is the truncated pair, as without the extra rows); windows keep every row
     split = {"stride": windowing["stride"] if windowing else 0, "return_overflowing_tokens": True}
-    enc = ce.tokenizer(
-        list(a), list(b), truncation="only_second" if windowing else truncation, max_length=ce.max_length,
-        **(split if windowing or getattr(ce.tokenizer, "is_fast", False) else {}),
-    )  # fmt: skip
+    with first_text_fits(ce.max_length):
+        enc = ce.tokenizer(
+            list(a), list(b), truncation="only_second" if windowing else truncation, max_length=ce.max_length,
+            **(split if windowing or getattr(ce.tokenizer, "is_fast", False) else {}),
+        )  # fmt: skip
     owner = enc.pop("overflow_to_sample_mapping", None)  # row -> its pair, ascending
     if owner is None:  # a slow tokenizer: only a pair at exactly max_length may have been cut
         full = [i for i, ids in enumerate(enc["input_ids"]) if len(ids) == ce.max_length]

@@ -9,6 +9,8 @@ import torch
 from datasets import Dataset
 from transformers import DataCollatorWithPadding, PreTrainedTokenizerBase
 
+from ..checks import first_text_fits
+
 PAIR_KEYS = ("input_ids", "token_type_ids", "attention_mask")
 
 
@@ -90,7 +92,8 @@ def tokenize_groups(groups: Dataset, tokenizer: PreTrainedTokenizerBase, max_len
 
     def encode(row: dict) -> dict:
         passages = [row["positive"], *row["negatives"]]
-        enc = tokenizer([row["query"]] * len(passages), passages, truncation="only_second", max_length=max_length)
+        with first_text_fits(max_length):
+            enc = tokenizer([row["query"]] * len(passages), passages, truncation="only_second", max_length=max_length)
         return {**{k: enc[k] for k in PAIR_KEYS if k in enc}, "labels": row.get("teacher_scores", 0)}
 
     return groups.map(encode, remove_columns=groups.column_names)

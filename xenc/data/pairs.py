@@ -8,7 +8,7 @@ import logging
 from datasets import Dataset, DatasetDict
 from transformers import DataCollatorWithPadding, PreTrainedTokenizerBase, TrainingArguments
 
-from ..checks import check_labels, check_pairs, encode_labels
+from ..checks import check_labels, check_pairs, encode_labels, first_text_fits
 
 logger = logging.getLogger(__name__)
 TRUNCATION = ("longest_first", "only_second")  # symmetric pairs / (query, passage): the query is never cut
@@ -59,7 +59,8 @@ def tokenize_pairs(
     def encode(batch: dict) -> dict:
         a, b = batch[text_columns[0]], batch[text_columns[1]]
         check_pairs(list(zip(a, b)), what="rows")
-        enc = tokenizer(a, b, truncation=truncation, max_length=max_length)
+        with first_text_fits(max_length):
+            enc = tokenizer(a, b, truncation=truncation, max_length=max_length)
         at_limit = [i for i, ids in enumerate(enc["input_ids"]) if len(ids) == max_length]  # only these can be cut
         full = tokenizer([a[i] for i in at_limit], [b[i] for i in at_limit])["input_ids"] if at_limit else []
         cut = {i for i, ids in zip(at_limit, full) if len(ids) > max_length}
