@@ -82,11 +82,12 @@ clean-notebooks:
 	$(BIN)/python -c "$$COALESCE_STREAMS" notebooks/*.ipynb
 
 # Merge consecutive stream outputs and keep what a terminal shows after carriage returns, as Jupyter renders them;
-# then drop progress (tqdm lines and widgets, the Trainer's HTML bars): they are for the person watching a run, not
+# then drop progress (tqdm lines and widgets, the Trainer's HTML bars and log lines; results.json keeps the logs):
+# they are for the person watching a run, not
 # for the committed file. Every other output stays the run's own.
 define COALESCE_STREAMS
 import re, sys, nbformat
-PROGRESS = re.compile(r"^.*(\d+%\|.*\|\s*\d+/\d+\s*\[.*\]|TqdmWarning: IProgress not found.*|from \.autonotebook.*)\s*$$")
+PROGRESS = re.compile(r"^.*(\d+%\|.*\|\s*\d+/\d+\s*\[.*\]|TqdmWarning: IProgress not found.*|from \.autonotebook.*|\{'(loss|eval_loss|train_runtime)': .*\})\s*$$")
 WIDGET = "application/vnd.jupyter.widget-view+json"
 for path in sys.argv[1:]:
     nb = nbformat.read(path, as_version=4)
