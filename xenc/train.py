@@ -69,7 +69,11 @@ DEFAULTS: dict = {
     "seed": 42,
     "ddp_find_unused_parameters": False,  # every parameter of a cross-encoder gets a gradient: skip DDP's search
 }
-CLI_DEFAULTS = [arg for name, value in DEFAULTS.items() for arg in (f"--{name}", str(value).lower())]
+CLI_DEFAULTS = [
+    arg
+    for name, value in DEFAULTS.items()
+    for arg in (f"--{name}", str(value).lower() if isinstance(value, bool) else str(value))
+]
 
 
 def has_accelerator() -> bool:
