@@ -8,8 +8,9 @@ from unittest.mock import patch
 import numpy as np
 import pytest
 import torch
+from transformers import AutoTokenizer, BertTokenizerFast, MPNetConfig, MPNetForSequenceClassification
 
-from tests.conftest import WORDS
+from tests.conftest import VOCAB, WORDS
 from xenc import CrossEncoder
 from xenc.backends import conversion_folder, weights_hash
 from xenc.scoring import scoring_model
@@ -109,3 +110,23 @@ def test_installed_or_hub_models_are_converted_into_the_xenc_cache(model_dir, tm
     monkeypatch.setenv("XENC_CACHE_DIR", str(tmp_path / "cache"))
     assert conversion_folder("org/some-model") == tmp_path / "cache" / "openvino"
     assert conversion_folder(sys.prefix) == tmp_path / "cache" / "openvino"  # never inside site-packages
+
+
+def test_mpnet_scores_agree_across_backends(tmp_path):
+    """MPNet goes through its own first-token scorer on both backends: the plain model's scores, within 1e-5."""
+    torch.manual_seed(0)
+    config = MPNetConfig(vocab_size=len(VOCAB), hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
+                         intermediate_size=37, num_labels=1)  # fmt: skip
+    MPNetForSequenceClassification(config).save_pretrained(tmp_path)
+    names = ["input_ids", "attention_mask"]
+    BertTokenizerFast(vocab={t: i for i, t in enumerate(VOCAB)}, model_input_names=names).save_pretrained(tmp_path)
+    assert "token_type_ids" not in AutoTokenizer.from_pretrained(tmp_path)("a", "b")  # as MPNet's own tokenizer
+    pairs = [(" ".join(rng.choice(WORDS, n)), " ".join(rng.choice(WORDS, 2 * n))) for n in range(1, 9)]
+    plain = CrossEncoder(str(tmp_path))
+    with torch.inference_mode():
+        enc = plain.tokenizer([a for a, _ in pairs], [b for _, b in pairs], padding=True, return_tensors="pt")
+        assert enc["attention_mask"].min() == 0  # padded: the mask is exercised
+        reference = torch.sigmoid(plain.model(**enc).logits[:, 0]).numpy()  # transformers' own forward
+    assert type(scoring_model(plain)).__name__ == "MPNetFirstTokenScorer"
+    np.testing.assert_allclose(plain.predict(pairs), reference, atol=1e-5)
+    np.testing.assert_allclose(CrossEncoder(str(tmp_path), backend="openvino").predict(pairs), reference, atol=1e-5)

@@ -2,7 +2,12 @@
 so its last layer needs keys and values of every token, but the query, attention output and feed-forward of the
 first token only. Same scores up to float rounding; about 14% less arithmetic for MiniLM-L6 (6 layers), 7% for 12.
 
-Used by `CrossEncoder.predict` (torch and OpenVINO) for BERT-family classifiers; training never goes through it.
+MPNet's scorer also adds its relative-position bias and the padding mask into one attention bias once per batch
+(transformers adds both to the scores in every layer, after copying the bias out for every row of the batch) and
+runs every layer through `scaled_dot_product_attention`.
+
+Used by `CrossEncoder.predict` (torch and OpenVINO) for BERT-family and MPNet classifiers; training never goes
+through it.
 """
 
 from __future__ import annotations
@@ -12,18 +17,37 @@ import torch.nn.functional as F
 
 
 def supports_first_token(model: torch.nn.Module) -> bool:
-    """A BERT encoder with a pooler and classifier (BERT, MiniLM, ...), as transformers 5 builds them."""
+    """A BERT encoder with a pooler and classifier (BERT, MiniLM, ...) or an MPNet classifier, as transformers 5
+    builds them."""
+    name = type(model).__name__
+    if name == "MPNetForSequenceClassification":
+        return hasattr(model, "mpnet") and hasattr(model.mpnet.encoder, "compute_position_bias")
     bert = getattr(model, "bert", None)
     return (
-        type(model).__name__ == "BertForSequenceClassification"
+        name == "BertForSequenceClassification"
         and getattr(bert, "pooler", None) is not None
         and not model.config.is_decoder
         and getattr(model.config, "position_embedding_type", "absolute") in (None, "absolute")
     )
 
 
+def additive_mask(attention_mask: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    """(batch, 1, 1, keys): 0 for tokens, the dtype's minimum for padding."""
+    return (1.0 - attention_mask[:, None, None, :].to(dtype)) * torch.finfo(dtype).min
+
+
+def attend(q_proj, k_proj, v_proj, queries: torch.Tensor, hidden: torch.Tensor, heads: int, bias, scale: float):
+    """Multi-head attention of `queries` over every token of `hidden`, (batch, queries, heads * size)."""
+    batch, length, _ = hidden.shape
+    query = q_proj(queries).view(batch, queries.shape[1], heads, -1).transpose(1, 2)
+    key = k_proj(hidden).view(batch, length, heads, -1).transpose(1, 2)
+    value = v_proj(hidden).view(batch, length, heads, -1).transpose(1, 2)
+    context = F.scaled_dot_product_attention(query, key, value, attn_mask=bias, scale=scale)
+    return context.transpose(1, 2).reshape(batch, queries.shape[1], -1)
+
+
 class FirstTokenScorer(torch.nn.Module):
-    """`model`'s logits with its last encoder layer computed for the first token only.
+    """`model`'s logits with its last encoder layer computed for the first token only (BERT family).
 
     Example:
         >>> scorer = FirstTokenScorer(model).eval()  # doctest: +SKIP
@@ -37,26 +61,49 @@ class FirstTokenScorer(torch.nn.Module):
     def forward(self, input_ids, attention_mask, token_type_ids=None) -> torch.Tensor:
         bert = self.model.bert
         hidden = bert.embeddings(input_ids=input_ids, token_type_ids=token_type_ids)
-        # additive mask (batch, 1, 1, keys): 0 for tokens, the dtype's minimum for padding
-        mask = (1.0 - attention_mask[:, None, None, :].to(hidden.dtype)) * torch.finfo(hidden.dtype).min
+        mask = additive_mask(attention_mask, hidden.dtype)
         for layer in bert.encoder.layer[:-1]:
             hidden = layer(hidden, attention_mask=mask)
         last = bert.encoder.layer[-1]
-        attention = last.attention.self
-        heads, size = attention.num_attention_heads, attention.attention_head_size
-        batch, length, _ = hidden.shape
-        query = attention.query(hidden[:, :1]).view(batch, 1, heads, size).transpose(1, 2)
-        key = attention.key(hidden).view(batch, length, heads, size).transpose(1, 2)
-        value = attention.value(hidden).view(batch, length, heads, size).transpose(1, 2)
-        context = F.scaled_dot_product_attention(query, key, value, attn_mask=mask, scale=attention.scaling)
-        first = last.attention.output(context.transpose(1, 2).reshape(batch, 1, heads * size), hidden[:, :1])
+        att = last.attention.self
+        context = attend(att.query, att.key, att.value, hidden[:, :1], hidden, att.num_attention_heads, mask,
+                         att.scaling)  # fmt: skip
+        first = last.attention.output(context, hidden[:, :1])
         first = last.output(last.intermediate(first), first)
         return self.model.classifier(self.model.dropout(bert.pooler(first)))
 
 
+class MPNetFirstTokenScorer(torch.nn.Module):
+    """`model`'s logits (an `MPNetForSequenceClassification`) with one attention bias per batch, every layer in
+    `scaled_dot_product_attention`, and the last layer for the first token only."""
+
+    def __init__(self, model: torch.nn.Module):
+        super().__init__()
+        self.model = model
+
+    def forward(self, input_ids, attention_mask) -> torch.Tensor:
+        mpnet = self.model.mpnet
+        hidden = mpnet.embeddings(input_ids=input_ids)
+        # (1, heads, L, L) relative-position bias + (batch, 1, 1, L) padding mask, added once for all layers
+        bias = mpnet.encoder.compute_position_bias(hidden[:1]).to(hidden.dtype)
+        bias = bias + additive_mask(attention_mask, hidden.dtype)
+        layers = mpnet.encoder.layer
+        for i, layer in enumerate(layers):
+            queries = hidden[:, :1] if i == len(layers) - 1 else hidden
+            att = layer.attention.attn
+            context = attend(att.q, att.k, att.v, queries, hidden, att.num_attention_heads,
+                             bias[:, :, :1] if queries is not hidden else bias,
+                             att.attention_head_size**-0.5)  # fmt: skip
+            hidden = layer.attention.LayerNorm(layer.attention.dropout(att.o(context)) + queries)
+            hidden = layer.output(layer.intermediate(hidden), hidden)
+        return self.model.classifier(hidden)
+
+
 def first_token_scorer(model: torch.nn.Module) -> torch.nn.Module:
-    """`FirstTokenScorer(model)` where the architecture allows it, else the model itself."""
-    return FirstTokenScorer(model) if supports_first_token(model) else model
+    """The first-token scorer of `model`'s architecture where there is one, else the model itself."""
+    if not supports_first_token(model):
+        return model
+    return MPNetFirstTokenScorer(model) if hasattr(model, "mpnet") else FirstTokenScorer(model)
 
 
 def logits_of(output) -> torch.Tensor:
