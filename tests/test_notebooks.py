@@ -90,11 +90,14 @@ def test_03_bi_vs_cross_reranking_smoke(tiny_model_dir, tmp_path):
     assert (out / "smoke-models" / "scifact" / "scores.json").exists()  # trained and cached in its own output_dir
     assert not (tmp_path / "scifact").exists() and not (tmp_path / "trecqa").exists()  # never where a full run looks
     table = pd.read_csv(out / "results.csv")
-    ours = table[table["source"] == "this notebook"]
+    ours = table[table["run"].str.startswith("this notebook")]
     assert len(ours) == 3 + 3 + 2 and ours["value"].between(0, 1).all()  # TrecQA methods, first stages, reranker x2
-    assert (table["source"] != "this notebook").sum() == 4  # published anchors: TrecQA MAP / MRR, SciFact x2
+    assert ours["run"].str.contains("; model ").sum() == 1 + 2  # the trained rows name the model they loaded
+    assert table["run"].str.startswith("published: ").sum() == 4  # TrecQA MAP / MRR, SciFact x2
+    assert set(summary["fast_paths"]) == {"torch fp32", "torch bf16", "OpenVINO fp32", "OpenVINO int8, guarded"}
+    assert summary["fastest"] in summary["fast_paths"]
     for figure in ("cost_vs_n", "trecqa_per_question", "scifact_learning_curves", "ndcg_latency_vs_k",
-                   "scifact_quality_vs_latency"):  # fmt: skip
+                   "scifact_quality_vs_latency", "funnel"):  # fmt: skip
         assert (out / "figures" / f"{figure}.png").exists()
 
 
