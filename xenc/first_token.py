@@ -89,10 +89,10 @@ class MPNetFirstTokenScorer(torch.nn.Module):
         bias = bias + additive_mask(attention_mask, hidden.dtype)
         layers = mpnet.encoder.layer
         for i, layer in enumerate(layers):
-            queries = hidden[:, :1] if i == len(layers) - 1 else hidden
+            last = i == len(layers) - 1
+            queries, layer_bias = (hidden[:, :1], bias[:, :, :1]) if last else (hidden, bias)
             att = layer.attention.attn
-            context = attend(att.q, att.k, att.v, queries, hidden, att.num_attention_heads,
-                             bias[:, :, :1] if queries is not hidden else bias,
+            context = attend(att.q, att.k, att.v, queries, hidden, att.num_attention_heads, layer_bias,
                              att.attention_head_size**-0.5)  # fmt: skip
             hidden = layer.attention.LayerNorm(layer.attention.dropout(att.o(context)) + queries)
             hidden = layer.output(layer.intermediate(hidden), hidden)
