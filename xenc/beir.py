@@ -201,11 +201,10 @@ def train_reranker(
         collator, batch = pair_collator(tokenizer), batch_groups * size
     else:
         data, collator, batch = tokenize_groups(groups, tokenizer, max_length), RerankCollator(tokenizer), batch_groups
-    # pinned memory only for a GPU: without one the DataLoader warns on every run
+    cpu = {} if has_accelerator() else {"use_cpu": True}  # as xenc.train: bf16 on CPU, no pinned memory
     settings = dict(output_dir=str(path), num_train_epochs=epochs, per_device_train_batch_size=batch,
                     learning_rate=learning_rate, warmup_steps=warmup, seed=seed, bf16=bf16, save_strategy="no",
-                    logging_steps=20, report_to="none", disable_tqdm=True,
-                    dataloader_pin_memory=has_accelerator())  # fmt: skip
+                    logging_steps=20, report_to="none", disable_tqdm=True, **cpu)  # fmt: skip
     args = TrainingArguments(**{**settings, **training_args})
     trainer = CrossEncoderTrainer(model=net, args=args, train_dataset=data, data_collator=collator,
                                   processing_class=tokenizer, task="rerank", loss=loss)  # fmt: skip
