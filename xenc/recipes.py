@@ -32,6 +32,8 @@ RECIPES: dict[str, list[str]] = {
     "trecqa": [*_TRECQA, "--model", "minilm-l6", "--learning_rate", "5e-5"],
     # the same from all-mpnet-base-v2: lr 3e-5, bf16
     "trecqa-mpnet": [*_TRECQA, "--model", "mpnet-base", "--learning_rate", "3e-5", "--bf16", "true"],
+    # the same from the `stsb-mpnet` recipe's cross-encoder (its `PRETRAIN` stage): a trained pair head to start from
+    "trecqa-mpnet-sts": [*_TRECQA, "--learning_rate", "3e-5", "--bf16", "true"],
     "sick-e-mpnet": [
         "--dataset",
         "sick-e-both",
@@ -50,6 +52,7 @@ PRETRAIN: dict[str, list[str]] = {
         "--max_eval_samples", "1000", "--num_train_epochs", "1", *_CPU, "--eval_strategy", "no",
         "--save_strategy", "no", "--load_best_model_at_end", "false",
     ],
+    "trecqa-mpnet-sts": RECIPES["stsb-mpnet"],
 }  # fmt: skip
 SEEDS = (42, 43, 44)
 SUMMARY_KEYS = ("test_spearman", "test_pearson", "test_accuracy", "test_macro_f1", "test_map", "test_mrr@10",
