@@ -65,3 +65,11 @@ def test_every_recipe_parses(name):
 
     cfg, args = parse_args([*RECIPES[name], "--output_dir", "unused"])
     assert cfg.dataset and args.num_train_epochs >= 1
+
+
+@pytest.mark.parametrize("name", sorted(PRETRAIN))
+def test_every_pretrain_stage_parses(name):
+    from xenc.train import parse_args
+
+    cfg, args = parse_args([*PRETRAIN[name], "--output_dir", "unused"])
+    assert cfg.dataset and args.num_train_epochs >= 1
