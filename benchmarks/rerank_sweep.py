@@ -2,16 +2,17 @@
 
 Usage (from the repository root; about 12 minutes with minilm-l6 on 2 CPU cores, about 8x that with mpnet-base):
     XENC_DATA_DIR=../shared/data HF_HUB_OFFLINE=1 python benchmarks/rerank_sweep.py listwise 4 128 3 8e-5 8 \
-        [--base mpnet-base] [--k 20] [--fraction 0.25]
+        [--base mpnet-base] [--k 20] [--fraction 0.25] [--name NAME]
     arguments: loss epochs train_max_length num_negatives learning_rate batch_groups
 
 As notebook 03 (the same `xenc.beir` code): 80 train queries held out as dev (seed 42), hard negatives mined from
-BM25's top 50 (margin 0), a fresh one-output head on `--base`, bf16 training, scoring at 256 tokens in bf16. Both dev
-and test rerank the top k of the hybrid first stage (BM25 weight 0.7, the weight notebook 03 chose on dev), cached in
-runs/rerank_sweep/first_stage.json. The model goes to runs/rerank_sweep/<loss>[-<base>] (kept: a second call only
-scores). Prints one JSON line: NDCG@10 of the first stage, of the reranker alone, and fused with the first stage at
-reranker weights 0.3 / 0.5 / 0.7; writes it to that folder's sweep.json, the pair scores to its scores.json
-(notebook 03 reuses them). `--fraction` trains on a share of the train claims (a learning curve over data size).
+BM25's top 50 (margin 0), a fresh one-output head on `--base` (a one-output cross-encoder keeps its own), bf16
+training, scoring at 256 tokens in bf16. Both dev and test rerank the top k of the hybrid first stage (BM25 weight
+0.7, the weight notebook 03 chose on dev), cached in runs/rerank_sweep/first_stage.json. The model goes to
+runs/rerank_sweep/<loss>[-<base>] or `--name` (kept: a second call only scores). Prints one JSON line: NDCG@10 of
+the first stage, of the reranker alone, and fused with the first stage at reranker weights 0.3 / 0.5 / 0.7; writes
+it to that folder's sweep.json, the pair scores to its scores.json (notebook 03 reuses them). `--fraction` trains on
+a share of the train claims (a learning curve over data size).
 """
 
 import argparse
@@ -50,11 +51,12 @@ def main() -> None:
     parser.add_argument("--base", default="minilm-l6")
     parser.add_argument("--k", type=int, default=20, help="rerank depth")
     parser.add_argument("--fraction", type=float, default=1.0, help="train on this share of the train claims")
+    parser.add_argument("--name", help="model folder under runs/rerank_sweep (default: <loss>[-<base>])")
     args = parser.parse_args()
     split = BeirSplit.load("scifact")
     bm25 = BM25Index(split.docs)
     runs = first_stage(split, bm25, Path("runs/rerank_sweep/first_stage.json"))
-    name = args.loss if args.base == "minilm-l6" else f"{args.loss}-{args.base}"
+    name = args.name or (args.loss if args.base == "minilm-l6" else f"{args.loss}-{args.base}")
     path = Path("runs/rerank_sweep") / (name if args.fraction == 1 else f"{name}-f{args.fraction:g}")
     split.fit = dict(list(split.fit.items())[: round(len(split.fit) * args.fraction)])  # a seeded random subset
     start, train_s = time.perf_counter(), None

@@ -178,7 +178,10 @@ def train_reranker(
     seed: int = 42,
     **training_args,
 ) -> Path:
-    """Train `base` with a fresh one-output head on `groups` and save it to `output_dir`; returns the folder.
+    """Train `base` with a one-output head on `groups` and save it to `output_dir`; returns the folder.
+
+    The head is fresh unless `base` is already a one-output cross-encoder (e.g. an STSb model): then its trained
+    head is the start (transfer).
 
     Listwise / pairwise losses see `batch_groups` whole groups per batch; `bce` sees the same pairs flattened and
     shuffled (`batch_groups` x group size per batch). Training pairs are cut at `max_length` (the query stays whole).
