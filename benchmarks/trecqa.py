@@ -2,11 +2,11 @@
 
 Usage (from the repository root):
     XENC_DATA_DIR=../shared/data HF_HUB_OFFLINE=1 python benchmarks/trecqa.py \
-        [--bi minilm-l6 mpnet-base] [--cross NAME=RUN_DIR ...] [--name trecqa]
+        [--bi minilm-l6 mpnet-base] [--cross NAME=RUN_DIR ...]
 
 Every method ranks each question's own candidates; MAP and MRR@10 are averaged over the "clean" questions (at least
 one right and one wrong candidate: 65 dev, 68 test), as `xenc.metrics.rerank_metrics` does. BM25 (bm25s, English
-stopwords, Snowball stemming) is fitted per question on its candidates. Writes results/NAME.md and .json.
+stopwords, Snowball stemming) is fitted per question on its candidates. Writes results/trecqa.md and .json.
 """
 
 import argparse
@@ -32,7 +32,6 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bi", nargs="*", default=["minilm-l6"], help="bi-encoder bases (mean pooling, cosine)")
     parser.add_argument("--cross", nargs="*", default=[], help="NAME=MODEL_DIR of trained cross-encoders")
-    parser.add_argument("--name", default="trecqa", help="results file name (results/NAME.md and .json)")
     args = parser.parse_args()
     data = load("trecqa")
     scorers = {"BM25 (per question)": bm25_scores}
@@ -57,7 +56,7 @@ def main() -> None:
                "test_map": ("test MAP", ".4f"), "test_mrr": ("test MRR", ".4f")}  # fmt: skip
     title = f"TrecQA answer selection, clean questions (dev {rows[0]['validation_queries']:.0f}, test " \
         f"{rows[0]['test_queries']:.0f})"  # fmt: skip
-    report(args.name, title, markdown_table(rows, columns), {"rows": rows})
+    report("trecqa", title, markdown_table(rows, columns), {"rows": rows})
 
 
 if __name__ == "__main__":
