@@ -2,7 +2,7 @@
 
 Usage (from the repository root; about 12 minutes with minilm-l6 on 2 CPU cores, about 8x that with mpnet-base):
     XENC_DATA_DIR=../shared/data HF_HUB_OFFLINE=1 python benchmarks/rerank_sweep.py listwise 4 128 3 8e-5 8 \
-        [--base mpnet-base] [--k 20] [--fraction 0.25] [--name NAME]
+        [--base mpnet-base] [--k 20] [--fraction 0.25] [--name NAME] [--train_only]
     arguments: loss epochs train_max_length num_negatives learning_rate batch_groups
 
 As notebook 03 (the same `xenc.beir` code): 80 train queries held out as dev (seed 42), hard negatives mined from
@@ -12,7 +12,8 @@ training, scoring at 256 tokens in bf16. Both dev and test rerank the top k of t
 runs/rerank_sweep/<loss>[-<base>] or `--name` (kept: a second call only scores). Prints one JSON line: NDCG@10 of
 the first stage, of the reranker alone, and fused with the first stage at reranker weights 0.3 / 0.5 / 0.7; writes
 it to that folder's sweep.json, the pair scores to its scores.json (notebook 03 reuses them). `--fraction` trains on
-a share of the train claims (a learning curve over data size).
+a share of the train claims (a learning curve over data size); `--train_only` stops after training (for a model that
+bench_backends.py scores).
 """
 
 import argparse
@@ -52,6 +53,7 @@ def main() -> None:
     parser.add_argument("--k", type=int, default=20, help="rerank depth")
     parser.add_argument("--fraction", type=float, default=1.0, help="train on this share of the train claims")
     parser.add_argument("--name", help="model folder under runs/rerank_sweep (default: <loss>[-<base>])")
+    parser.add_argument("--train_only", action="store_true", help="stop after training: no scoring")
     args = parser.parse_args()
     split = BeirSplit.load("scifact")
     bm25 = BM25Index(split.docs)
@@ -65,6 +67,9 @@ def main() -> None:
         train_reranker(groups, args.base, path, args.loss, args.epochs, args.train_max_length, args.learning_rate,
                        args.batch_groups, use_cpu=True)  # fmt: skip
         train_s = round(time.perf_counter() - start)
+        print(f"trained {path} in {train_s} s", flush=True)
+    if args.train_only:
+        return
     ce = CrossEncoder(str(path), max_length=256, precision="bf16")
     out = {"args": vars(args), "fit_claims": len(split.fit), "train_s": train_s}
     for name, qrels in (("dev", split.dev), ("test", split.test)):

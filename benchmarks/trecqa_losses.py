@@ -7,7 +7,8 @@ Usage (from the repository root; about 6 minutes per run on 2 CPU cores):
 Every run is the `trecqa` recipe with only `--loss` changed (and `--teacher` for the distillation losses): groups of
 1 right + 7 wrong candidates of a question, batch 4 groups (bce: the same 4,718 flat pairs, batch 32 = 4 x 8),
 3 epochs with the best epoch on dev MAP kept. Finished runs (results.json) are kept, so a stopped sweep continues.
-Writes results/trecqa_losses.md and .json: dev / test MAP and MRR@10 over the clean questions, mean ± std over seeds.
+Writes results/trecqa_losses[_<tag>].md and .json: dev / test MAP and MRR@10 over the clean questions, mean ± std over
+seeds (the .json also keeps every run's own metrics, so later seeds can be pooled with these).
 """
 
 import argparse
@@ -45,12 +46,15 @@ def main_() -> None:
     parser.add_argument("--teacher", help="a trained cross-encoder for margin_mse / kl")
     parser.add_argument("--output_dir", default="runs/trecqa-losses")
     parser.add_argument("--finished", action="store_true", help="train nothing: the table of the runs already done")
+    parser.add_argument("--tag", help="appended to the results' file name (trecqa_losses_<tag>)")
     args = parser.parse_args()
-    rows = []
+    rows, per_run = [], {}
     for loss in args.losses:
         if loss in ("margin_mse", "kl") and not args.teacher:
             raise SystemExit(f"--loss {loss} needs --teacher (a trained cross-encoder folder).")
         results = [run(loss, seed, args.teacher, Path(args.output_dir), not args.finished) for seed in args.seeds]
+        kept = (*KEYS, "train_runtime")
+        per_run[loss] = {seed: {k: r[k] for k in kept} for seed, r in zip(args.seeds, results) if r}
         results = [r for r in results if r is not None]
         if not results:
             continue
@@ -64,7 +68,8 @@ def main_() -> None:
                "train_s": ("training s (mean)", ".0f")}  # fmt: skip
     seeds = f"seeds {args.seeds}" + (" (those finished: the seeds column)" if args.finished else "")
     title = f"TrecQA rerankers by loss, minilm-l6, {seeds}" + (f", teacher {args.teacher}" if args.teacher else "")
-    report("trecqa_losses", title, markdown_table(rows, columns), {"rows": rows, "args": vars(args)})
+    name = "trecqa_losses" + (f"_{args.tag}" if args.tag else "")
+    report(name, title, markdown_table(rows, columns), {"rows": rows, "runs": per_run, "args": vars(args)})
 
 
 if __name__ == "__main__":
