@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from xenc.bi_encoder import BiEncoder
-from xenc.recipes import PRETRAIN, RECIPES, recipe_results, reproduce, summarize_runs
+from xenc.recipes import PRETRAIN, RECIPES, recipe_results, reproduce, summarize_runs, train_seed
 
 
 def test_summarize_runs_gives_mean_and_sample_std(tmp_path):
@@ -32,20 +32,22 @@ def test_recipe_results_name_seeds_and_commits(tmp_path):
 
 
 def test_a_recipe_with_a_pretrain_stage_starts_from_its_model(tiny_model_dir, tmp_path, monkeypatch):
-    tiny = ["--model", str(tiny_model_dir)]
-    monkeypatch.setitem(RECIPES, "tiny", ["--dataset", "sick-e", *tiny])
+    monkeypatch.setitem(RECIPES, "tiny", ["--dataset", "sick-e"])
     monkeypatch.setitem(PRETRAIN, "tiny", ["--dataset", "snli", "--train_split", "validation", "--eval_split", "test",
-                                           "--test_split", "none", *tiny])  # fmt: skip
+                                           "--test_split", "none"])  # fmt: skip
     fast = ["--max_train_samples", "16", "--max_eval_samples", "16", "--num_train_epochs", "1", "--use_cpu", "true",
             "--disable_tqdm", "true", "--max_length", "64"]  # fmt: skip
-    summary = reproduce("tiny", str(tmp_path), seeds=(1,), extra=fast)
+    # a `--model` among the extra flags is the first stage's base; the second stage starts from the first's model
+    summary = reproduce("tiny", str(tmp_path), seeds=(1,), extra=[*fast, "--model", str(tiny_model_dir)])
     run = tmp_path / "seed-1"
     assert json.loads((run / "results.json").read_text())["config"]["model"] == str(run / "pretrain")
-    assert json.loads((run / "pretrain" / "results.json").read_text())["config"]["dataset"] == "snli"
+    pretrain = json.loads((run / "pretrain" / "results.json").read_text())["config"]
+    assert pretrain["dataset"] == "snli" and pretrain["model"] == str(tiny_model_dir)
     assert {"test_accuracy", "wall_time_s", "pretrain_wall_time_s"} <= set(summary)
     finished = (run / "results.json").stat().st_mtime_ns
     again = reproduce("tiny", str(tmp_path), seeds=(1,), extra=fast)  # a finished seed is kept, not re-run
     assert (run / "results.json").stat().st_mtime_ns == finished and again == summary
+    assert train_seed("tiny", run, 1) == run and (run / "results.json").stat().st_mtime_ns == finished
 
 
 def test_bi_encoder_embeddings_are_unit_vectors_in_input_order(tiny_model_dir):

@@ -93,28 +93,39 @@ def _output(folder: Path) -> list[str]:
     return ["--output_dir", str(folder), *(["--resume_from_checkpoint", "true"] if stopped else [])]
 
 
-def reproduce(recipe: str, output_dir: str, seeds=SEEDS, extra: list[str] | None = None) -> dict:
-    """Run `recipe` once per seed into `output_dir/seed-N` and return the summary of the runs.
+def train_seed(recipe: str, folder: str | Path, seed: int, extra: list[str] | None = None) -> Path:
+    """Train `recipe` once, with `seed`, into `folder` (kept when its `results.json` exists); returns the folder.
 
-    A recipe with a `PRETRAIN` stage first trains that into `seed-N/pretrain` and starts the recipe's run from it;
-    `extra` flags go to both stages. A seed whose `results.json` exists is finished and kept, so a reproduction
-    stopped continues where it stopped when the same command runs again: finished seeds are kept, a seed stopped
-    mid-run resumes from its last complete checkpoint.
+    A recipe with a `PRETRAIN` stage first trains that into `folder/pretrain` and starts the recipe's run from it;
+    `extra` flags go to both stages (a `--model` in them picks the first stage's base). A run stopped mid-way resumes
+    from its last complete checkpoint.
     """
     from .train import main, parse_args
 
     if recipe not in RECIPES:
         raise ValueError(f"Unknown recipe {recipe!r}; known: {list(RECIPES)}.")
-    dirs = [Path(output_dir) / f"seed-{seed}" for seed in seeds]
-    for seed, folder in zip(seeds, dirs):
-        if (folder / "results.json").exists():
-            logger.warning("%s: seed %d is finished (results.json); kept, not run again.", folder, seed)
-            continue
-        base = []
-        if recipe in PRETRAIN:
-            pretrain = folder / "pretrain"
-            if not (pretrain / "results.json").exists():
-                main(*parse_args([*PRETRAIN[recipe], "--seed", str(seed), *_output(pretrain), *(extra or [])]))
-            base = ["--model", str(pretrain)]
-        main(*parse_args([*RECIPES[recipe], *base, "--seed", str(seed), *_output(folder), *(extra or [])]))
+    folder, extra = Path(folder), list(extra or [])
+    if (folder / "results.json").exists():
+        logger.warning("%s: finished (results.json); kept, not run again.", folder)
+        return folder
+    base = []
+    if recipe in PRETRAIN:
+        pretrain = folder / "pretrain"
+        if not (pretrain / "results.json").exists():
+            main(*parse_args([*PRETRAIN[recipe], "--seed", str(seed), *_output(pretrain), *extra]))
+        base = ["--model", str(pretrain)]
+    main(*parse_args([*RECIPES[recipe], "--seed", str(seed), *_output(folder), *extra, *base]))
+    return folder
+
+
+def reproduce(recipe: str, output_dir: str, seeds=SEEDS, extra: list[str] | None = None) -> dict:
+    """Run `recipe` once per seed into `output_dir/seed-N` (`train_seed`) and return the summary of the runs.
+
+    A seed whose `results.json` exists is finished and kept, so a reproduction stopped continues where it stopped
+    when the same command runs again: finished seeds are kept, a seed stopped mid-run resumes from its last complete
+    checkpoint.
+    """
+    if recipe not in RECIPES:
+        raise ValueError(f"Unknown recipe {recipe!r}; known: {list(RECIPES)}.")
+    dirs = [train_seed(recipe, Path(output_dir) / f"seed-{seed}", seed, extra) for seed in seeds]
     return summarize_runs(dirs)
