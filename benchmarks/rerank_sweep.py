@@ -2,18 +2,18 @@
 
 Usage (from the repository root; about 12 minutes with minilm-l6 on 2 CPU cores, about 8x that with mpnet-base):
     XENC_DATA_DIR=../shared/data HF_HUB_OFFLINE=1 python benchmarks/rerank_sweep.py listwise 4 128 3 8e-5 8 \
-        [--base mpnet-base] [--k 20] [--fraction 0.25] [--name NAME] [--train_only]
+        [--base mpnet-base] [--k 20] [--fraction 0.25] [--name NAME] [--train_only] [--score_max_length 128]
     arguments: loss epochs train_max_length num_negatives learning_rate batch_groups
 
 As notebook 03 (the same `xenc.beir` code): 80 train queries held out as dev (seed 42), hard negatives mined from
 BM25's top 50 (margin 0), a fresh one-output head on `--base` (a one-output cross-encoder keeps its own), bf16
-training, scoring at 256 tokens in bf16. Both dev and test rerank the top k of the hybrid first stage (BM25 weight
-0.7, the weight notebook 03 chose on dev), cached in runs/rerank_sweep/first_stage.json. The model goes to
-runs/rerank_sweep/<loss>[-<base>] or `--name` (kept: a second call only scores). Prints one JSON line: NDCG@10 of
-the first stage, of the reranker alone, and fused with the first stage at reranker weights 0.3 / 0.5 / 0.7; writes
-it to that folder's sweep.json, the pair scores to its scores.json (notebook 03 reuses them). `--fraction` trains on
-a share of the train claims (a learning curve over data size); `--train_only` stops after training (for a model that
-bench_backends.py scores).
+training, scoring at 256 tokens (`--score_max_length`) in bf16. Both dev and test rerank the top k of the hybrid
+first stage (BM25 weight 0.7, the weight notebook 03 chose on dev), cached in runs/rerank_sweep/first_stage.json.
+The model goes to runs/rerank_sweep/<loss>[-<base>] or `--name` (kept: a second call only scores). Prints one JSON
+line: NDCG@10 of the first stage, of the reranker alone, and fused with the first stage at reranker weights 0.3 /
+0.5 / 0.7; writes it to that folder's sweep.json, the pair scores to its scores.json (notebook 03 reuses them).
+`--fraction` trains on a share of the train claims (a learning curve over data size); `--train_only` stops after
+training (for a model that bench_backends.py scores).
 """
 
 import argparse
@@ -54,6 +54,7 @@ def main() -> None:
     parser.add_argument("--fraction", type=float, default=1.0, help="train on this share of the train claims")
     parser.add_argument("--name", help="model folder under runs/rerank_sweep (default: <loss>[-<base>])")
     parser.add_argument("--train_only", action="store_true", help="stop after training: no scoring")
+    parser.add_argument("--score_max_length", type=int, default=256, help="tokens per scored pair")
     args = parser.parse_args()
     split = BeirSplit.load("scifact")
     bm25 = BM25Index(split.docs)
@@ -70,7 +71,7 @@ def main() -> None:
         print(f"trained {path} in {train_s} s", flush=True)
     if args.train_only:
         return
-    ce = CrossEncoder(str(path), max_length=256, precision="bf16")
+    ce = CrossEncoder(str(path), max_length=args.score_max_length, precision="bf16")
     out = {"args": vars(args), "fit_claims": len(split.fit), "train_s": train_s}
     for name, qrels in (("dev", split.dev), ("test", split.test)):
         run, start = runs[name], time.perf_counter()
