@@ -162,3 +162,12 @@ def test_results_name_the_commit_they_were_produced_with():
 
     commit = environment()["commit"]  # the suite runs in a git checkout (CI: a fresh clone)
     assert commit and commit.split("-")[0].isalnum()
+
+
+def test_the_cpu_description_names_the_generation_and_the_speed_flags():
+    from xenc.train import cpu_description
+
+    one = "processor\t: {}\nmodel name\t: AMD EPYC\ncpu family\t: {}\nmodel\t: 2\nflags\t: fpu avx2 avx512_bf16\n\n"
+    text = cpu_description(one.format(0, 26) + one.format(1, 25))  # the first processor's fields
+    assert text.startswith("AMD EPYC (family 26 model 2; avx512_bf16 avx2), ")
+    assert cpu_description("model name\t: Some CPU\nflags\t: sse2\n").startswith("Some CPU (no avx2), ")
