@@ -41,7 +41,10 @@ def main() -> None:
     parser.add_argument("--max_length", type=int, default=256)
     args = parser.parse_args()
     split = BeirSplit.load("scifact")
-    stage = json.loads(Path("runs/rerank_sweep/first_stage.json").read_text())
+    cached = Path("runs/rerank_sweep/first_stage.json")
+    if not cached.exists():
+        raise SystemExit(f"{cached} missing: run benchmarks/rerank_sweep.py first; it caches the hybrid's top 100.")
+    stage = json.loads(cached.read_text())
     qrels = {"dev": split.dev, "test": split.test}
     reordered = {}  # (reranker name, split, k) -> run
     if len(args.precision) not in (1, len(args.rerankers)):
