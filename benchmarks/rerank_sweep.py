@@ -27,6 +27,7 @@ from xenc.bi_encoder import BiEncoder
 from xenc.retrieval import fuse_runs, rerank_run
 
 HYBRID_BM25_WEIGHT = 0.7
+FIRST_STAGE = Path("runs/rerank_sweep/first_stage.json")
 
 
 def first_stage(split: BeirSplit, bm25: BM25Index, cache: Path) -> dict:
@@ -58,7 +59,7 @@ def main() -> None:
     args = parser.parse_args()
     split = BeirSplit.load("scifact")
     bm25 = BM25Index(split.docs)
-    runs = first_stage(split, bm25, Path("runs/rerank_sweep/first_stage.json"))
+    runs = first_stage(split, bm25, FIRST_STAGE)
     name = args.name or (args.loss if args.base == "minilm-l6" else f"{args.loss}-{args.base}")
     path = Path("runs/rerank_sweep") / (name if args.fraction == 1 else f"{name}-f{args.fraction:g}")
     split.fit = dict(list(split.fit.items())[: round(len(split.fit) * args.fraction)])  # a seeded random subset

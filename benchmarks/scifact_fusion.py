@@ -5,7 +5,8 @@ their score caches hold the pairs, else they are scored and cached as notebook 0
     XENC_DATA_DIR=../shared/data HF_HUB_OFFLINE=1 python benchmarks/scifact_fusion.py \
         runs/rerank_sweep/listwise runs/rerank_sweep/listwise-mpnet-base [--ks 10 20] [--precision fp32 bf16]
 
-The set-up of `rerank_sweep.py` (its cached hybrid top 100 of the 80 dev and 300 test claims; scoring at 256 tokens).
+The set-up of `rerank_sweep.py` (its hybrid top 100 of the 80 dev and 300 test claims, built and cached when missing;
+scoring at 256 tokens).
 Each reranker reorders the hybrid's top k (`rerank_run`); the reordered runs and the hybrid are summed after per-query
 min-max normalisation (`fuse_runs`) with weights on a 0.1 grid that sum to 1. For each subset of the pipelines the
 weights and k with the best dev NDCG@10 are kept and read once on test.
@@ -14,14 +15,14 @@ Writes benchmarks/results/scifact_fusion.{md,json}.
 
 import argparse
 import itertools
-import json
 from pathlib import Path
 
 import numpy as np
 from _bench import markdown_table, report
+from rerank_sweep import FIRST_STAGE, first_stage
 
 from xenc import CrossEncoder, ranking_metrics
-from xenc.beir import BeirSplit, score_top_k
+from xenc.beir import BeirSplit, BM25Index, score_top_k
 from xenc.retrieval import fuse_runs, rerank_run
 
 
@@ -40,20 +41,19 @@ def main() -> None:
     parser.add_argument("--precision", nargs="+", default=["bf16"], help="scoring precision, one for all or one each")
     parser.add_argument("--max_length", type=int, default=256)
     args = parser.parse_args()
-    split = BeirSplit.load("scifact")
-    cached = Path("runs/rerank_sweep/first_stage.json")
-    if not cached.exists():
-        raise SystemExit(f"{cached} missing: run benchmarks/rerank_sweep.py first; it caches the hybrid's top 100.")
-    stage = json.loads(cached.read_text())
-    qrels = {"dev": split.dev, "test": split.test}
-    reordered = {}  # (reranker name, split, k) -> run
     if len(args.precision) not in (1, len(args.rerankers)):
         parser.error(f"--precision: give one value or one per reranker ({len(args.rerankers)}).")
-    for folder, precision in zip(args.rerankers, args.precision * len(args.rerankers)):
+    precisions = args.precision * len(args.rerankers) if len(args.precision) == 1 else args.precision
+    split = BeirSplit.load("scifact")
+    stage = first_stage(split, BM25Index(split.docs), FIRST_STAGE)  # the sweep's cached hybrid top 100
+    qrels = {"dev": split.dev, "test": split.test}
+    reordered = {}  # (reranker name, split, k) -> run
+    for folder, precision in zip(args.rerankers, precisions):
         ce = CrossEncoder(folder, max_length=args.max_length, precision=precision)
         for name in qrels:
-            cache = Path(folder) / "scores.json"
-            scores = score_top_k(ce, split, stage[name], max(args.ks), cache=cache, batch_size=32)
+            scores = score_top_k(
+                ce, split, stage[name], max(args.ks), cache=Path(folder) / "scores.json", batch_size=32
+            )
             for k in args.ks:
                 reordered[Path(folder).name, name, k] = rerank_run(stage[name], scores, k)
     ndcg = lambda run, name: ranking_metrics(run, qrels[name])["ndcg@10"]  # noqa: E731
