@@ -3,7 +3,7 @@
 Usage (from the repository root):
     python benchmarks/backend_worker.py --contender NAME --model MODEL_DIR --pairs PAIRS.json --max_length N \
         [--batch_size 32] [--threads 2] [--device cpu] [--calibration CALIB.json] [--guard GUARD.json] \
-        [--out_dir DIR] [--quality_tolerance 0.005]
+        [--out_dir DIR] [--quality_tolerance T]
 
 Contenders: st-torch-fp32 / fp16 / bf16, st-openvino-fp32, st-openvino, st-openvino-int8 (sentence-transformers,
 the peer) and xenc-torch-fp32 / fp16 / bf16, xenc-openvino-fp32, xenc-openvino-bf16, xenc-openvino-int8. The peer's
@@ -119,7 +119,8 @@ def load_contender(args, out_dir: Path):
         guard = ([tuple(p) for p in raw["pairs"]], np.asarray(raw["labels"]))
     return xenc.CrossEncoder(
         args.model, max_length=args.max_length, backend="openvino", precision=precision,
-        calibration_pairs=calibration, guard_pairs=guard, quality_tolerance=args.quality_tolerance,
+        calibration_pairs=calibration, guard_pairs=guard,
+        **({} if args.quality_tolerance is None else {"quality_tolerance": args.quality_tolerance}),
     )  # fmt: skip
 
 
@@ -148,7 +149,7 @@ def main() -> None:
     parser.add_argument("--device", default="cpu", help="cpu or cuda (the torch contenders)")
     parser.add_argument("--calibration")
     parser.add_argument("--guard")
-    parser.add_argument("--quality_tolerance", type=float, default=0.005, help="xenc's guard (CrossEncoder's default)")
+    parser.add_argument("--quality_tolerance", type=float, help="xenc's guard (default: CrossEncoder's)")
     parser.add_argument("--out_dir")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)

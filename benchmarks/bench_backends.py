@@ -32,6 +32,7 @@ from _bench import markdown_table, report
 from bench_inference import load_pairs
 
 from xenc import ranking_metrics, retrieval, sts_metrics
+from xenc.backends import QUALITY_TOLERANCE
 from xenc.data import load
 
 HERE = Path(__file__).parent
@@ -152,7 +153,9 @@ def bench_input(name: str, args: argparse.Namespace) -> None:
     flags, labels, max_length = write_inputs(name, folder, scifact_model, args.n)
     model = scifact_model or args.model
     flags += ["--model", model, "--threads", str(args.threads), "--out_dir", str(folder), "--device", args.device,
-              "--batch_size", str(args.batch_size), "--quality_tolerance", str(args.guard_tolerance)]  # fmt: skip
+              "--batch_size", str(args.batch_size)]  # fmt: skip
+    if args.guard_tolerance != QUALITY_TOLERANCE:
+        flags += ["--quality_tolerance", str(args.guard_tolerance)]
     workers = {}
     for contender in args.contenders or (CONTENDERS if args.device == "cpu" else GPU_CONTENDERS):
         python = args.peer_python if contender in PEER_VENV else sys.executable
@@ -166,7 +169,7 @@ def bench_input(name: str, args: argparse.Namespace) -> None:
     title = (f"Scoring backends, {name} ({len(scores[next(iter(scores))])} pairs, max_length {max_length}), batch "
              f"{args.batch_size}, {args.device}, {args.threads} threads, {args.rounds} rotating rounds; model "
              f"{model}; peer: sentence-transformers {peer_version()}")  # fmt: skip
-    if args.guard_tolerance != 0.005:
+    if args.guard_tolerance != QUALITY_TOLERANCE:
         title += f"; xenc's guard tolerance {args.guard_tolerance}"
     if ranking:
         title += f"; NDCG@10: the hybrid's top {args.k} reranked, {len(ranking[3])} test queries"
@@ -261,7 +264,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--n", type=int, help="the first n pairs of each input (smoke runs)")
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--guard_tolerance", type=float, default=0.005, help="xenc's int8 / bf16 quality guard")
+    parser.add_argument("--guard_tolerance", type=float, default=QUALITY_TOLERANCE, help="xenc's bf16 / int8 guard")
     parser.add_argument("--busy", type=float, default=0.25, help="cores other processes may use during a timing")
     parser.add_argument("--peer-python", default=".venv-peer/bin/python")
     parser.add_argument("--scifact-model", help="a SciFact reranker for the scifact input (quality as NDCG@10)")

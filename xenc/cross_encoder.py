@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from transformers import AutoModelForSequenceClassification, AutoTokenizer, PretrainedConfig
 
-from .backends import BACKENDS, import_openvino
+from .backends import BACKENDS, QUALITY_TOLERANCE, import_openvino
 from .checks import check_device, check_model_folder, check_output_dir
 from .heads import has_classifier_head, mark_activation, saved_activation
 from .models import DEFAULT_MODEL, load_pretrained, resolve_model
@@ -70,7 +70,7 @@ class CrossEncoder:
         backend: str = "torch",
         calibration_pairs: list | None = None,
         guard_pairs: tuple | None = None,
-        quality_tolerance: float = 0.005,
+        quality_tolerance: float = QUALITY_TOLERANCE,
         **legacy,
     ):
         if backend not in BACKENDS:
