@@ -74,10 +74,11 @@ def test_02_nli_classification_smoke(tiny_base_dir, tmp_path):
 
 
 @pytest.mark.notebooks
-def test_03_bi_vs_cross_reranking_smoke(tiny_model_dir, tmp_path):
+def test_03_bi_vs_cross_reranking_smoke(tiny_model_dir, tiny_base_dir, tmp_path):
     tiny = str(tiny_model_dir)
     out = run_notebook("03_bi_vs_cross_reranking.ipynb", tmp_path, model=tiny, bi_encoder=tiny, sts_model=tiny,
                        trecqa_rerankers=f"{tiny}={tmp_path}/trecqa", trecqa_bi_encoders=tiny, epochs=f"{tiny}=1",
+                       scifact_bi_encoders=f"{tiny}=fp32,{tiny_base_dir}=bf16",
                        scifact_rerankers=f"{tiny}={tmp_path}/scifact", learning_rates=f"{tiny}=1e-4",
                        dev_ks="2,3", rerank_ks="2,4", latency_queries=2, max_length=64, precision="fp32")  # fmt: skip
     summary = json.loads((out / "results.json").read_text())
@@ -91,7 +92,10 @@ def test_03_bi_vs_cross_reranking_smoke(tiny_model_dir, tmp_path):
     assert not (tmp_path / "scifact").exists() and not (tmp_path / "trecqa").exists()  # never where a full run looks
     table = pd.read_csv(out / "results.csv")
     ours = table[table["run"].str.startswith("this notebook")]
-    assert len(ours) == 3 + 3 + 2 and ours["value"].between(0, 1).all()  # TrecQA methods, first stages, reranker x2
+    assert len(ours) == 3 + 5 + 2 and ours["value"].between(0, 1).all()  # TrecQA methods, first stages, reranker x2
+    assert f"hybrid: BM25 + bi-encoder {name}" in set(ours["system"])  # beside the hybrid of all three
+    weights = summary["scifact_hybrid_weights"]["hybrid"]
+    assert len(weights) == 3 and sum(weights.values()) == pytest.approx(1)
     assert ours["run"].str.contains("; model ").sum() == 1 + 2  # the trained rows name the model they loaded
     assert table["run"].str.startswith("published: ").sum() == 4  # TrecQA MAP / MRR, SciFact x2
     assert set(summary["fast_paths"]) == {"torch fp32", "torch bf16", "OpenVINO fp32", "OpenVINO int8, guarded"}

@@ -59,6 +59,10 @@ def test_bi_encoder_embeddings_are_unit_vectors_in_input_order(tiny_model_dir):
     assert bi.similarity(texts[:1], texts[:1])[0] == pytest.approx(1.0, abs=1e-5)
     with pytest.raises(ValueError, match="equal length"):
         bi.similarity(texts, texts[:1])
+    low = BiEncoder(str(tiny_model_dir), device="cpu", precision="bf16").encode(texts, batch_size=2)
+    assert low.dtype == np.float32 and np.allclose(low, together, atol=0.05) and not np.array_equal(low, together)
+    with pytest.raises(ValueError, match="precision='int8' is unknown"):
+        BiEncoder(str(tiny_model_dir), precision="int8")
 
 
 @pytest.mark.parametrize("name", sorted(RECIPES))
