@@ -79,6 +79,7 @@ def test_03_bi_vs_cross_reranking_smoke(tiny_model_dir, tiny_base_dir, tmp_path)
     out = run_notebook("03_bi_vs_cross_reranking.ipynb", tmp_path, model=tiny, bi_encoder=tiny, sts_model=tiny,
                        trecqa_rerankers=f"{tiny}={tmp_path}/trecqa", trecqa_bi_encoders=tiny, epochs=f"{tiny}=1",
                        scifact_bi_encoders=f"{tiny}=fp32,{tiny_base_dir}=bf16",
+                       scifact_starts=f"{tiny}={tiny_base_dir}",  # a reranker trained from another model
                        scifact_rerankers=f"{tiny}={tmp_path}/scifact", learning_rates=f"{tiny}=1e-4",
                        dev_ks="2,3", rerank_ks="2,4", latency_queries=2, max_length=64, precision="fp32")  # fmt: skip
     summary = json.loads((out / "results.json").read_text())
