@@ -8,8 +8,9 @@ Usage (from the repository root; about 12 minutes with minilm-l6 on 2 CPU cores,
 
 As notebook 03 (the same `xenc.beir` code): 80 train queries held out as dev (seed 42), hard negatives mined from
 BM25's top 50 (margin 0), a fresh one-output head on `--base` (a one-output cross-encoder keeps its own), bf16
-training, scoring at 256 tokens (`--score_max_length`) in bf16. Both dev and test rerank the top k of the hybrid
-first stage (BM25 weight 0.7, the weight notebook 03 chose on dev), cached in runs/rerank_sweep/first_stage.json.
+training, scoring at 256 tokens (`--score_max_length`) in bf16. Both dev and test rerank the top k of the two-way
+hybrid (BM25 0.7 + `minilm-l6` bi-encoder 0.3, chosen on dev; notebook 03 adds `mpnet-base` since session 23),
+cached in runs/rerank_sweep/first_stage.json.
 The model goes to runs/rerank_sweep/<loss>[-<base>] or `--name` (kept: a second call only scores). Prints one JSON
 line: NDCG@10 of the first stage, of the reranker alone, and fused with the first stage at reranker weights 0.3 /
 0.5 / 0.7; writes it to that folder's sweep.json, the pair scores to its scores.json (notebook 03 reuses them).

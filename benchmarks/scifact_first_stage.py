@@ -1,7 +1,7 @@
 """SciFact first stages: BM25, each bi-encoder in fp32 and in bf16, and their hybrids, weights chosen on dev.
 
-Usage (from the repository root; about 25 minutes on 2 CPU cores, most of it `mpnet-base` embedding 5,183 abstracts
-in fp32):
+Usage (from the repository root; about 31 minutes on 2 CPU cores, most of it `mpnet-base` embedding 5,183 abstracts
+in fp32; the embedding seconds include loading the model):
     XENC_DATA_DIR=../shared/data HF_HUB_OFFLINE=1 python benchmarks/scifact_first_stage.py \
         [--bi_encoders minilm-l6 mpnet-base] [--precisions fp32 bf16]
 

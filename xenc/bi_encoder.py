@@ -18,8 +18,8 @@ from .scoring import PRECISIONS
 class BiEncoder:
     """Sentence embeddings by attention-masked mean pooling, L2-normalised (as all-MiniLM-L6-v2 was trained).
 
-    `precision="bf16"` (or `"fp16"`) runs the weights in that dtype: faster on CPUs with bf16 units, the
-    embeddings pooled and normalised in fp32.
+    `precision` ("fp32", "bf16" for GPUs and CPUs with avx512_bf16 / AMX, "fp16" for GPUs) is the dtype the weights
+    are cast to once, at construction; embeddings are pooled and normalised in fp32.
 
     Example:
         >>> bi = BiEncoder("minilm-l6")  # doctest: +SKIP
