@@ -11,7 +11,8 @@ BM25's top 50 (margin 0), a fresh one-output head on `--base` (a one-output cros
 training, scoring at 256 tokens (`--score_max_length`) in bf16. Both dev and test rerank the top k of the two-way
 hybrid (BM25 0.7 + `minilm-l6` bi-encoder 0.3, chosen on dev; notebook 03 adds `mpnet-base` since session 23),
 cached in runs/rerank_sweep/first_stage.json.
-The model goes to runs/rerank_sweep/<loss>[-<base>] or `--name` (kept: a second call only scores). Prints one JSON
+The model goes to runs/rerank_sweep/<loss>[-<base>] or `--name`, with -seed-N for a seed other than 42 (kept: a
+second call only scores). Prints one JSON
 line: NDCG@10 of the first stage, of the reranker alone, and fused with the first stage at reranker weights 0.3 /
 0.5 / 0.7; writes it to that folder's sweep.json, the pair scores to its scores.json (notebook 03 reuses them).
 `--fraction` trains on a share of the train claims (a learning curve over data size); `--train_only` stops after
@@ -64,7 +65,8 @@ def main() -> None:
     bm25 = BM25Index(split.docs)
     runs = first_stage(split, bm25, FIRST_STAGE)
     name = args.name or (args.loss if args.base == "minilm-l6" else f"{args.loss}-{args.base}")
-    path = Path("runs/rerank_sweep") / (name if args.fraction == 1 else f"{name}-f{args.fraction:g}")
+    name += "" if args.fraction == 1 else f"-f{args.fraction:g}"
+    path = Path("runs/rerank_sweep") / (name if args.seed == 42 else f"{name}-seed-{args.seed}")
     split.fit = dict(list(split.fit.items())[: round(len(split.fit) * args.fraction)])  # a seeded random subset
     start, train_s = time.perf_counter(), None
     if not (path / "model.safetensors").exists():
