@@ -13,6 +13,7 @@ from transformers import AutoTokenizer, BertTokenizerFast, MPNetConfig, MPNetFor
 from tests.conftest import VOCAB, WORDS
 from xenc import CrossEncoder
 from xenc.backends import conversion_folder, weights_hash
+from xenc.first_token import SCORER_VERSION
 from xenc.scoring import scoring_model
 
 pytest.importorskip("openvino", reason='the OpenVINO backend needs pip install "xenc[fast]"')
@@ -31,7 +32,8 @@ def test_openvino_fp32_gives_torch_scores_and_is_cached_beside_the_model(model_d
     ours = CrossEncoder(str(model_dir), backend="openvino").predict(PAIRS)
     np.testing.assert_allclose(ours, CrossEncoder(str(model_dir)).predict(PAIRS), atol=1e-5)
     cached = sorted(p.name for p in (model_dir / "openvino").iterdir())
-    assert cached == [f"{weights_hash(CrossEncoder(str(model_dir)).model)}-first-fp32.{ext}" for ext in ("bin", "xml")]
+    key = f"{weights_hash(CrossEncoder(str(model_dir)).model)}-first{SCORER_VERSION}"
+    assert cached == [f"{key}-fp32.{ext}" for ext in ("bin", "xml")]
     again = CrossEncoder(str(model_dir), backend="openvino")
     np.testing.assert_allclose(again.predict(PAIRS), ours, atol=1e-6)  # read back from the cache
     assert sorted(p.name for p in (model_dir / "openvino").iterdir()) == cached

@@ -22,7 +22,7 @@ import torch
 from scipy.stats import spearmanr
 from tqdm.auto import tqdm
 
-from .first_token import first_token_scorer
+from .first_token import SCORER_VERSION, first_token_scorer
 from .split_zip import cache_dir
 
 BACKENDS = ("torch", "openvino")
@@ -114,7 +114,7 @@ def openvino_scorer(model, tokenizer, model_path: str, precision: str, max_lengt
     """A compiled OpenVINO scorer, converted (and for int8 quantized) once per weights and cached on disk."""
     ov = import_openvino()
     net = first_token_scorer(model)  # the last layer for the first token only, where the architecture allows
-    key = weights_hash(model) + ("-first" if net is not model else "")
+    key = weights_hash(model) + (f"-first{SCORER_VERSION}" if net is not model else "")
     name = f"{key}-fp32"
     if precision == "int8":
         calib = hashlib.sha256(json.dumps(calibration).encode()).hexdigest()[:8]
