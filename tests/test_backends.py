@@ -60,12 +60,24 @@ def test_int8_is_calibrated_on_pairs_and_checked_against_fp32(model_dir):
     check = model.quality_check
     assert check["metric"] == "spearman" and set(check) == {"metric", "fp32", "int8", "tolerance"}
     assert list((model_dir / "openvino").glob("*-int8-128-*.xml"))
-    assert len(list((model_dir / "openvino").glob("*-int8-128-*.guard-*.json"))) == 1
+    assert len(list((model_dir / "openvino").glob("*-int8-128-*.int8-guard-*.json"))) == 1
     again = CrossEncoder(str(model_dir), backend="openvino", precision="int8", calibration_pairs=PAIRS[:32],
                          guard_pairs=(PAIRS[32:], LABELS[32:]), quality_tolerance=1.0)  # fmt: skip
     with patch("xenc.scoring.chunk_logits", side_effect=AssertionError("scored")):
         scoring_model(again)  # the guard's result is read from its record: no pair is scored to check it
     assert again.quality_check == check
+
+
+def test_bf16_and_fp16_keep_their_own_guard_records(model_dir):
+    checks = {}
+    for precision in ("bf16", "fp16"):  # one fp32 conversion, run at two precisions
+        model = CrossEncoder(str(model_dir), backend="openvino", precision=precision,
+                             guard_pairs=(PAIRS, LABELS), quality_tolerance=1.0)  # fmt: skip
+        model.predict(PAIRS[:2])
+        checks[precision] = model.quality_check
+    records = sorted(path.name.split(".")[1] for path in (model_dir / "openvino").glob("*.json"))
+    assert [record.split("-guard-")[0] for record in records] == ["bf16", "fp16"]  # fp16 never reads bf16's result
+    assert set(checks["bf16"]) - {"tolerance"} == {"metric", "fp32", "bf16"} and "fp16" in checks["fp16"]
 
 
 @pytest.mark.heavy  # quantizes

@@ -184,7 +184,8 @@ def openvino_with_guard(ce) -> OpenVINOScorer:
         return scorer
     pairs, labels = [list(p) for p in guard[0]], np.asarray(guard[1])
     digest = hashlib.sha256(json.dumps([pairs, labels.tolist()]).encode()).hexdigest()[:8]
-    record = scorer.path.with_name(f"{scorer.path.stem}.guard-{digest}.json")  # this conversion on these pairs
+    # this conversion at this precision (bf16 and fp16 run the same fp32 conversion) on these pairs
+    record = scorer.path.with_name(f"{scorer.path.stem}.{ce.precision}-guard-{digest}.json")
     if record.is_file():
         metric, before, after = json.loads(record.read_text())
     else:
