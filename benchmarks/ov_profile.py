@@ -4,7 +4,7 @@ whether a speed gap is in the arithmetic every engine must do (the linear layers
 Usage (from the repository root, nothing else running), on conversions `CrossEncoder(..., backend="openvino")`
 cached beside a model (`<model>/openvino/*.xml`; `-first` in a name marks xenc's first-token scorer):
     python benchmarks/ov_profile.py runs/reproduce-stsb-mpnet/seed-42/openvino/<hash>-int8-256-<calib>.xml \
-        runs/reproduce-stsb-mpnet/seed-42/openvino/<hash>-first-int8-256-<calib>.xml
+        runs/reproduce-stsb-mpnet/seed-42/openvino/<hash>-first-int8-256-<calib>.xml [--nodes 30]
 """
 
 import argparse
@@ -16,8 +16,9 @@ import openvino as ov
 from _bench import machine
 
 
-def profile(core, path: str, batch: int, length: int, threads: int, repeats: int) -> tuple[float, dict]:
-    """Median wall seconds of one batch and the per-(operation type, kernel) seconds of the median run."""
+def profile(core, path: str, batch: int, length: int, threads: int, repeats: int) -> tuple[float, dict, list]:
+    """Median wall seconds of one batch, the per-(operation type, kernel) seconds and the per-node (seconds, type,
+    name) of the median run."""
     model = core.read_model(path)
     config = {"PERFORMANCE_HINT": "LATENCY", "INFERENCE_NUM_THREADS": threads, "PERF_COUNT": True}
     request = core.compile_model(model, "CPU", config).create_infer_request()
@@ -29,10 +30,11 @@ def profile(core, path: str, batch: int, length: int, threads: int, repeats: int
         start = time.perf_counter()
         request.infer(inputs)
         wall = time.perf_counter() - start
-        ops = defaultdict(float)
+        ops, nodes = defaultdict(float), []
         for node in request.get_profiling_info():
             ops[f"{node.node_type} ({node.exec_type})"] += node.real_time.total_seconds()
-        runs.append((wall, ops))
+            nodes.append((node.real_time.total_seconds(), node.node_type, node.node_name))
+        runs.append((wall, ops, nodes))
     return sorted(runs, key=lambda run: run[0])[len(runs) // 2]
 
 
@@ -44,17 +46,20 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--top", type=int, default=6, help="operation types listed per model")
+    parser.add_argument("--nodes", type=int, default=0, help="also list this many slowest single operations")
     args = parser.parse_args()
     print(f"{machine()}; OpenVINO {ov.get_version()}; {args.batch} x {args.length} tokens, medians of {args.repeats}")
     core = ov.Core()
     for path in args.xml:
-        wall, ops = profile(core, path, args.batch, args.length, args.threads, args.repeats)
+        wall, ops, nodes = profile(core, path, args.batch, args.length, args.threads, args.repeats)
         total = sum(ops.values())
         linear = sum(s for name, s in ops.items() if name.startswith("FullyConnected"))
         print(f"\n{path}: {wall:.3f} s wall, {args.batch / wall:.1f} pairs/s; linear layers {linear:.3f} s "
               f"({100 * linear / total:.0f}% of the counted {total:.3f} s)")  # fmt: skip
         for name, seconds in sorted(ops.items(), key=lambda item: -item[1])[: args.top]:
             print(f"  {seconds:7.3f} s  {100 * seconds / total:5.1f}%  {name}")
+        for seconds, kind, name in sorted(nodes, reverse=True)[: args.nodes]:
+            print(f"  {1000 * seconds:7.2f} ms  {kind:30s} {name[:100]}")
 
 
 if __name__ == "__main__":
