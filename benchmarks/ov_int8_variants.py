@@ -23,7 +23,7 @@ from _bench import machine
 from bench_inference import load_pairs
 
 from xenc import CrossEncoder
-from xenc.backends import convert, encode_batches
+from xenc.backends import OpenVINOScorer, convert, encode_batches
 from xenc.first_token import first_token_scorer
 
 
@@ -37,9 +37,9 @@ def compiled(net, tokenizer, calibration: list, options: list[str], threads: int
         extra["ignored_scope"] = nncf.IgnoredScope(types=["ScaledDotProductAttention"])
     model = nncf.quantize(model, nncf.Dataset(calibration), model_type=nncf.ModelType.TRANSFORMER,
                           subset_size=len(calibration), **extra)  # fmt: skip
-    names = [min(port.get_names(), key=lambda name: (name.isdigit(), name)) for port in model.inputs]
     config = {"PERFORMANCE_HINT": "LATENCY", "INFERENCE_NUM_THREADS": threads}
-    return ov.Core().compile_model(model, "CPU", config).create_infer_request(), names
+    scorer = OpenVINOScorer(ov.Core().compile_model(model, "CPU", config), "+".join(options))
+    return scorer.request, scorer.names
 
 
 def main() -> None:
