@@ -16,11 +16,13 @@ import openvino as ov
 from _bench import machine
 
 
-def profile(core, path: str, batch: int, length: int, threads: int, repeats: int) -> tuple[float, dict, list]:
+def profile(
+    core, path: str, batch: int, length: int, threads: int, repeats: int, extra: dict | None = None
+) -> tuple[float, dict, list]:
     """Median wall seconds of one batch, the per-(operation type, kernel) seconds and the per-node (seconds, type,
     name) of the median run."""
     model = core.read_model(path)
-    config = {"PERFORMANCE_HINT": "LATENCY", "INFERENCE_NUM_THREADS": threads, "PERF_COUNT": True}
+    config = {"PERFORMANCE_HINT": "LATENCY", "INFERENCE_NUM_THREADS": threads, "PERF_COUNT": True, **(extra or {})}
     request = core.compile_model(model, "CPU", config).create_infer_request()
     ids = np.random.default_rng(0).integers(5, 30000, (batch, length)).astype(np.int64)
     inputs = {"input_ids": ids, "attention_mask": np.ones_like(ids)}
@@ -47,11 +49,17 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--top", type=int, default=6, help="operation types listed per model")
     parser.add_argument("--nodes", type=int, default=0, help="also list this many slowest single operations")
+    parser.add_argument(
+        "--config", nargs="*", default=[], metavar="KEY=VALUE", help="CPU plugin settings, e.g. SNIPPETS_MODE=DISABLE"
+    )
     args = parser.parse_args()
+    extra = dict(item.split("=", 1) for item in args.config)
     print(f"{machine()}; OpenVINO {ov.get_version()}; {args.batch} x {args.length} tokens, medians of {args.repeats}")
+    if extra:
+        print(f"settings: {extra}")
     core = ov.Core()
     for path in args.xml:
-        wall, ops, nodes = profile(core, path, args.batch, args.length, args.threads, args.repeats)
+        wall, ops, nodes = profile(core, path, args.batch, args.length, args.threads, args.repeats, extra)
         total = sum(ops.values())
         linear = sum(s for name, s in ops.items() if name.startswith("FullyConnected"))
         print(f"\n{path}: {wall:.3f} s wall, {args.batch / wall:.1f} pairs/s; linear layers {linear:.3f} s "
