@@ -7,8 +7,10 @@ of its own: `pip install --target /tmp/ao torchao==0.18.0 --no-deps`):
     XENC_DATA_DIR=../shared/data HF_HUB_OFFLINE=1 PYTHONPATH=/tmp/ao python benchmarks/torch_int8_check.py \
         runs/rerank_sweep/listwise-mpnet-base [--repeats 7]
 
-Both are calibrated on the same 128 SciFact pairs and timed on one batch of 32 other pairs cut at 256 tokens, in
-rotated order; prints the medians and each int8 path's largest score difference from torch fp32 on that batch.
+Both are calibrated on SciFact pairs 200-400 (OpenVINO on the first 128, as xenc's int8 conversion takes them; torch
+on up to 4 full-length batches of 32 from them, its one static shape) and timed on one batch of 32 other pairs cut at
+256 tokens, in rotated order; prints the medians and each int8 path's largest score difference from torch fp32 on
+that batch.
 """
 
 import argparse
@@ -66,6 +68,8 @@ def main() -> None:
         for b in encode_batches(ce.tokenizer, pairs[200:400], 256, batch_size=32)
         if b["input_ids"].shape == batch["input_ids"].shape
     ][:4]
+    if not calibration:
+        raise SystemExit("No batch of SciFact pairs 200-400 has the timed batch's shape: nothing to calibrate on.")
     print(f"{machine()}; torch {torch.__version__}; OpenVINO {ov.get_version()}; batch {batch['input_ids'].shape}")
     with torch.no_grad():
         reference = net(*(torch.from_numpy(batch[n]) for n in names)).float().numpy()
