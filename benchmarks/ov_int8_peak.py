@@ -27,15 +27,32 @@ SHAPES = {
 }
 
 
+def compiled(model, threads: int):
+    """An infer request of `model` on the CPU, with OpenVINO's per-operation counters on."""
+    config = {"PERFORMANCE_HINT": "LATENCY", "INFERENCE_NUM_THREADS": threads, "PERF_COUNT": True}
+    return ov.Core().compile_model(model, "CPU", config).create_infer_request()
+
+
 def int8_linear(d_in: int, d_out: int, rows: int, threads: int):
     """A compiled static-int8 linear layer of `rows` x `d_in` inputs, calibrated on normal activations."""
-    layer = torch.nn.Linear(d_in, d_out).eval()
-    example = torch.randn(rows, d_in)
-    model = ov.convert_model(layer, example_input=example)
+    model = ov.convert_model(torch.nn.Linear(d_in, d_out).eval(), example_input=torch.randn(rows, d_in))
     data = [np.random.default_rng(i).standard_normal((rows, d_in)).astype(np.float32) for i in range(2)]
     model = nncf.quantize(model, nncf.Dataset(data), model_type=nncf.ModelType.TRANSFORMER, subset_size=2)
-    config = {"PERFORMANCE_HINT": "LATENCY", "INFERENCE_NUM_THREADS": threads, "PERF_COUNT": True}
-    return ov.Core().compile_model(model, "CPU", config).create_infer_request(), data[0]
+    return compiled(model, threads), data[0]
+
+
+def timed(request, x: np.ndarray, repeats: int, node_type: str) -> tuple[float, float, str]:
+    """Median seconds of the whole call and of the `node_type*` operations alone (OpenVINO's counters), and their
+    kernels."""
+    request.infer([x])  # warm-up
+    wall, kernel = [], []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        request.infer([x])
+        wall.append(time.perf_counter() - start)
+        nodes = [n for n in request.get_profiling_info() if n.node_type.startswith(node_type)]
+        kernel.append(sum(n.real_time.total_seconds() for n in nodes))
+    return statistics.median(wall), statistics.median(kernel), ", ".join(sorted({n.exec_type for n in nodes}))
 
 
 def main() -> None:
@@ -46,33 +63,17 @@ def main() -> None:
     args = parser.parse_args()
     print(f"{machine()}; OpenVINO {ov.get_version()}; {args.rows} rows, medians of {args.repeats}")
     for name, (d_in, d_out) in SHAPES.items():
-        request, x = int8_linear(d_in, d_out, args.rows, args.threads)
-        request.infer([x])  # warm-up
-        wall, kernel = [], []  # the call, and the product alone (OpenVINO's counter for the FullyConnected node)
-        for _ in range(args.repeats):
-            start = time.perf_counter()
-            request.infer([x])
-            wall.append(time.perf_counter() - start)
-            nodes = [n for n in request.get_profiling_info() if n.node_type.startswith("FullyConnected")]
-            kernel.append(sum(n.real_time.total_seconds() for n in nodes))
-        macs, product = args.rows * d_in * d_out, statistics.median(kernel)
-        print(
-            f"{name:34s} product {1000 * product:7.2f} ms = {macs / product / 1e9:5.0f} G multiply-adds/s "
-            f"({', '.join(sorted({n.exec_type for n in nodes}))}); whole call {1000 * statistics.median(wall):7.2f} ms"
+        wall, product, kernels = timed(
+            *int8_linear(d_in, d_out, args.rows, args.threads), args.repeats, "FullyConnected"
         )
-
+        print(
+            f"{name:34s} product {1000 * product:7.2f} ms = {args.rows * d_in * d_out / product / 1e9:5.0f} G "
+            f"multiply-adds/s ({kernels}); whole call {1000 * wall:7.2f} ms"
+        )
     scores = ov.opset13.parameter([32, 12, 256, 256], ov.Type.f32)
-    softmax = ov.Model([ov.opset13.softmax(scores, -1)], [scores])
-    config = {"PERFORMANCE_HINT": "LATENCY", "INFERENCE_NUM_THREADS": args.threads, "PERF_COUNT": True}
-    request = ov.Core().compile_model(softmax, "CPU", config).create_infer_request()
+    request = compiled(ov.Model([ov.opset13.softmax(scores, -1)], [scores]), args.threads)
     x = np.random.default_rng(0).standard_normal((32, 12, 256, 256)).astype(np.float32)
-    request.infer([x])  # warm-up
-    kernel = []
-    for _ in range(args.repeats):
-        request.infer([x])
-        nodes = [n for n in request.get_profiling_info() if n.node_type == "Softmax"]
-        kernel.append(sum(n.real_time.total_seconds() for n in nodes))
-    print(f"softmax over 32 x 12 x 256 x 256 scores: {1000 * statistics.median(kernel):.2f} ms")
+    print(f"softmax over 32 x 12 x 256 x 256 scores: {1000 * timed(request, x, args.repeats, 'Softmax')[1]:.2f} ms")
 
 
 if __name__ == "__main__":

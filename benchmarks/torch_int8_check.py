@@ -22,12 +22,13 @@ import openvino as ov
 import torch
 from _bench import machine
 from bench_inference import load_pairs
+from ov_int8_variants import compiled
 from torchao.quantization.pt2e import move_exported_model_to_eval
 from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
 from torchao.quantization.pt2e.quantizer import x86_inductor_quantizer as xiq
 
 from xenc import CrossEncoder
-from xenc.backends import OpenVINOScorer, convert, encode_batches, quantize
+from xenc.backends import encode_batches
 from xenc.first_token import first_token_scorer
 
 
@@ -46,8 +47,8 @@ def torch_int8(net, calibration: list[dict], example: dict):
     converted = convert_pt2e(prepared)
     move_exported_model_to_eval(converted)
     torch._inductor.config.freezing = True
-    compiled = torch.compile(converted)
-    return lambda inputs: compiled(*(torch.from_numpy(inputs[n]) for n in names))
+    fast = torch.compile(converted)
+    return lambda inputs: fast(*(torch.from_numpy(inputs[n]) for n in names))
 
 
 def main() -> None:
@@ -70,19 +71,20 @@ def main() -> None:
     ][:4]
     if not calibration:
         raise SystemExit("No batch of SciFact pairs 200-400 has the timed batch's shape: nothing to calibrate on.")
-    print(f"{machine()}; torch {torch.__version__}; OpenVINO {ov.get_version()}; batch {batch['input_ids'].shape}")
+    print(f"{machine()}; OpenVINO {ov.get_version()}; batch {batch['input_ids'].shape}")
     with torch.no_grad():
         reference = net(*(torch.from_numpy(batch[n]) for n in names)).float().numpy()
-        ov_model = quantize(convert(net, ce.tokenizer), ce.tokenizer, pairs[200:328], 256)
-        config = {"PERFORMANCE_HINT": "LATENCY", "INFERENCE_NUM_THREADS": args.threads}
-        scorer = OpenVINOScorer(ov.Core().compile_model(ov_model, "CPU", config), "int8")
-        ov_inputs = {n: batch[n] for n in scorer.names}
+        # xenc's int8 conversion: calibrated on pairs encoded as predict encodes them
+        request, ov_names = compiled(
+            net, ce.tokenizer, encode_batches(ce.tokenizer, pairs[200:328], 256), [], args.threads
+        )
+        ov_inputs = {n: batch[n] for n in ov_names}
         start = time.perf_counter()
         run_torch = torch_int8(net, [{n: b[n] for n in names} for b in calibration], {n: batch[n] for n in names})
         run_torch(batch)  # compiles
         print(f"torch int8: exported, calibrated and compiled in {time.perf_counter() - start:.0f} s")
         paths = {
-            "OpenVINO int8": lambda: scorer.request.infer(ov_inputs)[0],
+            "OpenVINO int8": lambda: request.infer(ov_inputs)[0],
             "torch int8 (inductor)": lambda: run_torch(batch).float().numpy(),
         }
         for name, run in paths.items():
