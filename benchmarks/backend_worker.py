@@ -3,10 +3,11 @@
 Usage (from the repository root):
     python benchmarks/backend_worker.py --contender NAME --model MODEL_DIR --pairs PAIRS.json --max_length N \
         [--batch_size 32] [--threads 2] [--device cpu] [--calibration CALIB.json] [--guard GUARD.json] \
-        [--out_dir DIR] [--quality_tolerance T]
+        [--out_dir DIR] [--quality_tolerance T] [--token_keep F]
 
 Contenders: st-torch-fp32 / fp16 / bf16, st-openvino-fp32, st-openvino, st-openvino-int8 (sentence-transformers,
-the peer) and xenc-torch-fp32 / fp16 / bf16, xenc-openvino-fp32, xenc-openvino-bf16, xenc-openvino-int8. The peer's
+the peer) and xenc-torch-fp32 / fp16 / bf16, xenc-openvino-fp32, xenc-openvino-bf16, xenc-openvino-int8, and
+xenc-openvino-int8-keep (int8 with `token_keep=--token_keep`, default 0.5: an approximation beyond int8). The peer's
 OpenVINO contenders need optimum-intel, which pins an older transformers: run them with `.venv-peer/bin/python` (`make
 peer-venv`); the others with the main venv. xenc is imported only by the xenc contenders.
 
@@ -110,7 +111,7 @@ def load_contender(args, out_dir: Path):
         return CrossEncoder(args.model, max_length=args.max_length, backend="openvino", model_kwargs=kwargs)
     import xenc
 
-    _, backend, precision = name.split("-")
+    _, backend, precision, *keep = name.split("-")
     if backend == "torch":
         return xenc.CrossEncoder(args.model, max_length=args.max_length, precision=precision, device=args.device)
     guard = None
@@ -119,23 +120,15 @@ def load_contender(args, out_dir: Path):
         guard = ([tuple(p) for p in raw["pairs"]], np.asarray(raw["labels"]))
     return xenc.CrossEncoder(
         args.model, max_length=args.max_length, backend="openvino", precision=precision,
-        calibration_pairs=calibration, guard_pairs=guard,
+        calibration_pairs=calibration, guard_pairs=guard, token_keep=args.token_keep if keep else 1.0,
         **({} if args.quality_tolerance is None else {"quality_tolerance": args.quality_tolerance}),
     )  # fmt: skip
 
 
-CONTENDERS = [
-    "st-torch-fp32",
-    "st-torch-fp16",
-    "st-torch-bf16",
-    "st-openvino-fp32",
-    "st-openvino",
-    "st-openvino-int8",
-] + [
-    f"xenc-{b}-{p}"
-    for b, ps in (("torch", ("fp32", "fp16", "bf16")), ("openvino", ("fp32", "bf16", "int8")))
-    for p in ps
-]
+XENC = [f"xenc-{b}-{p}" for b, ps in (("torch", ("fp32", "fp16", "bf16")), ("openvino", ("fp32", "bf16", "int8")))
+        for p in ps]  # fmt: skip
+CONTENDERS = ["st-torch-fp32", "st-torch-fp16", "st-torch-bf16", "st-openvino-fp32", "st-openvino", "st-openvino-int8",
+              *XENC, "xenc-openvino-int8-keep"]  # fmt: skip
 
 
 def main() -> None:
@@ -150,6 +143,7 @@ def main() -> None:
     parser.add_argument("--calibration")
     parser.add_argument("--guard")
     parser.add_argument("--quality_tolerance", type=float, help="xenc's guard (default: CrossEncoder's)")
+    parser.add_argument("--token_keep", type=float, default=0.5, help="of the xenc-...-keep contender")
     parser.add_argument("--out_dir")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)

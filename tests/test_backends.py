@@ -13,7 +13,7 @@ from transformers import AutoTokenizer, BertTokenizerFast, MPNetConfig, MPNetFor
 from tests.conftest import VOCAB, WORDS
 from xenc import CrossEncoder
 from xenc.backends import conversion_folder, weights_hash
-from xenc.first_token import SCORER_VERSION
+from xenc.first_token import SCORER_VERSION, first_token_scorer
 from xenc.scoring import scoring_model
 
 pytest.importorskip("openvino", reason='the OpenVINO backend needs pip install "xenc[fast]"')
@@ -58,7 +58,7 @@ def test_int8_is_calibrated_on_pairs_and_checked_against_fp32(model_dir):
     scores = model.predict(PAIRS)
     assert scores.shape == (64,) and np.isfinite(scores).all()
     check = model.quality_check
-    assert check["metric"] == "spearman" and set(check) == {"metric", "fp32", "int8", "tolerance"}
+    assert check["metric"] == "spearman" and set(check) == {"metric", "fp32", "int8", "tolerance", "token_keep"}
     assert list((model_dir / "openvino").glob("*-int8-128-*.xml"))
     assert len(list((model_dir / "openvino").glob("*-int8-128-*.int8-guard-*.json"))) == 1
     again = CrossEncoder(str(model_dir), backend="openvino", precision="int8", calibration_pairs=PAIRS[:32],
@@ -77,7 +77,7 @@ def test_bf16_and_fp16_keep_their_own_guard_records(model_dir):
         checks[precision] = model.quality_check
     records = sorted(path.name.split(".")[1] for path in (model_dir / "openvino").glob("*.json"))
     assert [record.split("-guard-")[0] for record in records] == ["bf16", "fp16"]  # fp16 never reads bf16's result
-    assert set(checks["bf16"]) - {"tolerance"} == {"metric", "fp32", "bf16"} and "fp16" in checks["fp16"]
+    assert set(checks["bf16"]) - {"tolerance", "token_keep"} == {"metric", "fp32", "bf16"} and "fp16" in checks["fp16"]
 
 
 @pytest.mark.heavy  # quantizes
@@ -98,10 +98,34 @@ def test_int8_reads_calibration_and_guard_pairs_from_the_models_own_data(model_d
     assert model.quality_check["metric"] == "spearman"
 
 
+def test_token_keep_runs_the_pruned_scorer_behind_the_guard(model_dir):
+    model = CrossEncoder(str(model_dir), backend="openvino", token_keep=0.5, guard_pairs=(PAIRS[32:], LABELS[32:]),
+                         quality_tolerance=1.0)  # fmt: skip
+    scores = model.predict(PAIRS)
+    exact = CrossEncoder(str(model_dir))
+    batch = exact.tokenizer(*map(list, zip(*PAIRS)), padding=True, return_tensors="pt")
+    with torch.inference_mode():
+        pruned = first_token_scorer(exact.model, 0.5)(**batch)[:, 0].numpy()
+    np.testing.assert_allclose(scores, 1 / (1 + np.exp(-pruned)), atol=1e-5)  # torch's pruned scores
+    assert not np.allclose(scores, exact.predict(PAIRS), atol=1e-5)  # an approximation: checked by the guard
+    assert model.quality_check["token_keep"] == 0.5
+    assert list((model_dir / "openvino").glob("*-keep0.5-fp32.fp32-guard-*.json"))
+
+
+def test_a_failing_guard_on_token_keep_falls_back_to_every_token(model_dir):
+    model = CrossEncoder(str(model_dir), backend="openvino", token_keep=0.5, guard_pairs=(PAIRS[32:], LABELS[32:]),
+                         quality_tolerance=-1.0)  # fmt: skip
+    with pytest.warns(UserWarning, match="token_keep=0.5 moves spearman"):
+        scores = model.predict(PAIRS)
+    np.testing.assert_allclose(scores, CrossEncoder(str(model_dir)).predict(PAIRS), atol=1e-5)
+
+
 @pytest.mark.parametrize(
     ("kwargs", "error", "words"),
     [
         ({"backend": "onnx"}, ValueError, "backend='onnx' is unknown"),
+        ({"token_keep": 0.5}, ValueError, 'pass backend="openvino"'),
+        ({"backend": "openvino", "token_keep": 0}, ValueError, "a fraction in \\(0, 1\\]"),
         ({"precision": "int8"}, ValueError, 'pass backend="openvino"'),
         ({"backend": "openvino", "precision": "int4"}, ValueError, "precision='int4' is unknown"),
     ],
@@ -109,6 +133,11 @@ def test_int8_reads_calibration_and_guard_pairs_from_the_models_own_data(model_d
 def test_bad_backend_settings_name_the_fix(model_dir, kwargs, error, words):
     with pytest.raises(error, match=words):
         CrossEncoder(str(model_dir), **kwargs)
+
+
+def test_token_keep_without_guard_pairs_names_what_to_pass(model_dir):
+    with pytest.raises(ValueError, match="token_keep=0.5 is checked against fp32.*guard_pairs="):
+        CrossEncoder(str(model_dir), backend="openvino", token_keep=0.5).predict(PAIRS[:2])
 
 
 @pytest.mark.parametrize(("missing", "words"), [("calibration", "calibration_pairs="), ("guard", "guard_pairs=")])

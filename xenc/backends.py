@@ -110,11 +110,14 @@ def quantize(ov_model, tokenizer, pairs, max_length: int):
     )  # fmt: skip
 
 
-def openvino_scorer(model, tokenizer, model_path: str, precision: str, max_length: int, calibration=None):
+def openvino_scorer(
+    model, tokenizer, model_path: str, precision: str, max_length: int, calibration=None, token_keep: float = 1.0
+):
     """A compiled OpenVINO scorer, converted (and for int8 quantized) once per weights and cached on disk."""
     ov = import_openvino()
-    net = first_token_scorer(model)  # the last layer for the first token only, where the architecture allows
+    net = first_token_scorer(model, token_keep)  # the last layer for the first token only, where the model allows
     key = weights_hash(model) + (f"-first{SCORER_VERSION}" if net is not model else "")
+    key += f"-keep{token_keep:g}" if token_keep < 1 else ""
     name = f"{key}-fp32"
     if precision == "int8":
         calib = hashlib.sha256(json.dumps(calibration).encode()).hexdigest()[:8]
@@ -173,14 +176,15 @@ def openvino_with_guard(ce) -> OpenVINOScorer:
             )
         calibration = [list(pair) for pair in calibration]
     guard = ce.guard_pairs or own_pairs(ce.model_path, "eval", GUARD_PAIRS)
-    if guard is None and ce.precision == "int8":
+    fast = f"{ce.precision}" + (f" with token_keep={ce.token_keep:g}" if ce.token_keep < 1 else "")
+    if guard is None and (ce.precision == "int8" or ce.token_keep < 1):
         raise ValueError(
-            'precision="int8" is checked against fp32 before use: pass guard_pairs=(pairs, labels) (held-out pairs '
+            f"OpenVINO {fast} is checked against fp32 before use: pass guard_pairs=(pairs, labels) (held-out pairs "
             "of your task with their labels), or load a model trained by `xenc train`."
         )
     build = partial(openvino_scorer, ce.model, ce.tokenizer, ce.model_path, max_length=ce.max_length)
-    scorer = build(ce.precision, calibration=calibration)
-    if ce.precision == "fp32" or guard is None:
+    scorer = build(ce.precision, calibration=calibration, token_keep=ce.token_keep)
+    if (ce.precision == "fp32" and ce.token_keep == 1) or guard is None:
         return scorer
     pairs, labels = [list(p) for p in guard[0]], np.asarray(guard[1])
     digest = hashlib.sha256(json.dumps([pairs, labels.tolist()]).encode()).hexdigest()[:8]
@@ -191,13 +195,14 @@ def openvino_with_guard(ce) -> OpenVINOScorer:
     else:
         metric, before, after = guard_metrics(ce, scorer, pairs, labels)
         record.write_text(json.dumps([metric, before, after]))
-    ce.quality_check = {"metric": metric, "fp32": before, ce.precision: after, "tolerance": ce.quality_tolerance}
+    ce.quality_check = {"metric": metric, "fp32": before, ce.precision: after, "tolerance": ce.quality_tolerance,
+                        "token_keep": ce.token_keep}  # fmt: skip
     if abs(after - before) <= ce.quality_tolerance:
         return scorer
     warnings.warn(
-        f"OpenVINO {ce.precision} moves {metric} on the guard pairs from {before:.4f} (fp32) to {after:.4f}, more "
-        f"than quality_tolerance={ce.quality_tolerance}: scoring with OpenVINO fp32 (exact) instead. Fix: calibrate "
-        "on more or more typical pairs (calibration_pairs=), or raise quality_tolerance.",
+        f"OpenVINO {fast} moves {metric} on the guard pairs from {before:.4f} (fp32) to {after:.4f}, more than "
+        f"quality_tolerance={ce.quality_tolerance}: scoring with OpenVINO fp32 (exact) instead. Fix: calibrate on "
+        "more or more typical pairs (calibration_pairs=), raise token_keep, or raise quality_tolerance.",
         stacklevel=4,
     )
     return build("fp32")

@@ -13,6 +13,7 @@ from transformers import AutoModelForSequenceClassification, AutoTokenizer, Pret
 
 from .backends import BACKENDS, QUALITY_TOLERANCE, import_openvino
 from .checks import check_device, check_model_folder, check_output_dir
+from .first_token import supports_first_token
 from .heads import has_classifier_head, mark_activation, saved_activation
 from .models import DEFAULT_MODEL, load_pretrained, resolve_model
 from .saving import save_atomically
@@ -43,6 +44,9 @@ class CrossEncoder:
         guard_pairs: `(pairs, labels)` on which a non-fp32 OpenVINO path is checked before use: when its Spearman
             (one output) or accuracy moves by more than `quality_tolerance` from fp32, predict falls back to
             OpenVINO fp32 with a warning (`quality_check` holds the numbers). Default: the model's own dev pairs.
+        token_keep: below 1 (OpenVINO, BERT-family and MPNet classifiers), an approximation checked by the same
+            guard: the last third of the layers sees only this fraction of each pair's tokens, those the first
+            token attends to most (0.5 runs `mpnet-base` on 256-token pairs about 1.2x faster; see the README).
 
     Example:
         >>> model = CrossEncoder("minilm-l6", num_labels=1)  # doctest: +SKIP
@@ -71,6 +75,7 @@ class CrossEncoder:
         calibration_pairs: list | None = None,
         guard_pairs: tuple | None = None,
         quality_tolerance: float = QUALITY_TOLERANCE,
+        token_keep: float = 1.0,
         **legacy,
     ):
         if backend not in BACKENDS:
@@ -79,6 +84,11 @@ class CrossEncoder:
             import_openvino()
         if precision == "int8" and backend != "openvino":
             raise ValueError('precision="int8" runs on OpenVINO: pass backend="openvino" (pip install "xenc[fast]").')
+        if not 0 < token_keep <= 1 or (token_keep < 1 and backend != "openvino"):
+            raise ValueError(
+                f"token_keep={token_keep}: pass a fraction in (0, 1] (1 keeps every token, exact); below 1 it runs on "
+                'OpenVINO: pass backend="openvino" too (pip install "xenc[fast]").'
+            )
         if precision not in PRECISIONS and precision != "int8":
             raise ValueError(
                 f"precision={precision!r} is unknown; use one of {list(PRECISIONS)} ('fp32' is exact; 'bf16' is the "
@@ -136,6 +146,11 @@ class CrossEncoder:
         self.device = check_device(device)
         if backend == "openvino" and self.device.type != "cpu":
             raise ValueError(f'backend="openvino" scores on the CPU; got device={device!r}. Use backend="torch".')
+        if token_keep < 1 and not supports_first_token(self.model):
+            raise ValueError(
+                f"token_keep={token_keep} needs a BERT-family or MPNet classifier (its first-token scorer); "
+                f"{type(self.model).__name__} keeps every token. Fix: leave token_keep at 1."
+            )
         self.model.to(self.device)
         folder = path if Path(path).is_dir() else None
         self.activation_fn = activation_fn or saved_activation(self.model.config, folder)
@@ -146,6 +161,7 @@ class CrossEncoder:
             guard_pairs,
             quality_tolerance,
         )
+        self.token_keep = token_keep
         self.quality_check = None  # the guard's numbers once a non-fp32 OpenVINO path was checked
         self.last_truncated = 0  # pairs the last predict cut at max_length (also logged as a warning)
         self._low_precision = (None, None)  # (fp32 weights' version key, their bf16/fp16 copy)

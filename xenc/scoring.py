@@ -96,7 +96,7 @@ def scoring_model(ce) -> torch.nn.Module:
         return first_token_scorer(ce.model)
     # optimizer steps and load_state_dict bump _version; edits through `.data` do not and are not seen
     key = (id(ce.model), sum(p._version for p in ce.model.parameters()), ce.backend, ce.precision,
-           ce.max_length)  # fmt: skip
+           ce.max_length, ce.token_keep)  # fmt: skip
     if ce._low_precision[0] != key:
         if ce.backend == "openvino":
             ce._low_precision = (key, openvino_with_guard(ce))
