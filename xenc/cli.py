@@ -91,7 +91,7 @@ def load_scorer(args: argparse.Namespace):
 
     with warnings.catch_warnings(record=True):  # the untrained-head warning becomes the refusal below
         model = CrossEncoder(args.model, max_length=args.max_length, device=args.device, backend=args.backend,
-                             precision=args.precision)  # fmt: skip
+                             precision=args.precision, token_keep=args.token_keep)  # fmt: skip
     if model.untrained_head and not args.allow_untrained_head:
         raise UsageError(
             f"{args.model} has no trained classification head, so its scores would be random. Fix: pass a trained "
@@ -248,6 +248,8 @@ def build_parser() -> argparse.ArgumentParser:
             "--backend", default="torch", choices=("torch", "openvino"), help="openvino: pip install xenc[fast]"
         )
         p.add_argument("--precision", default="fp32", help="fp32 (exact), bf16, fp16; int8 with --backend openvino")
+        p.add_argument("--token_keep", type=float, default=1.0, help="below 1: fewer tokens in the last layers "
+                       "(an approximation checked against fp32; with --backend openvino)")  # fmt: skip
     demo = sub.add_parser("demo", help="train on STSb, evaluate, and re-rank an example (quick by default)")
     demo.add_argument("--full", action="store_true", help="the full recipe (4 epochs on all of STSb train)")
     demo.add_argument("--output_dir", default=None)
