@@ -7,22 +7,21 @@ in fp32; the embedding seconds include loading the model):
 
 Notebook 03 embeds `mpnet-base` in bf16 to stay in its time budget; this measures what that costs against fp32 and
 how much the second bi-encoder adds to the BM25 + `minilm-l6` hybrid. The split is notebook 03's (`xenc.beir`: 80
-train claims held out as dev). Hybrids sum per-query min-max normalised runs (`fuse_runs`) with weights on a 0.1
-grid, the best dev NDCG@10 kept. The first bi-encoder is embedded in the first precision only.
+train claims held out as dev). Hybrids sum per-query min-max normalised runs with weights on a 0.1 grid, the best
+dev NDCG@10 kept (`xenc.retrieval.best_fusion`, as notebook 03 chooses its hybrid). The first bi-encoder is
+embedded in the first precision only.
 Writes benchmarks/results/scifact_first_stage.{md,json}.
 """
 
 import argparse
-import itertools
 import time
 
-import numpy as np
 from _bench import markdown_table, report
 
 from xenc import ranking_metrics
 from xenc.beir import BeirSplit, BM25Index, DenseIndex
 from xenc.bi_encoder import BiEncoder
-from xenc.retrieval import fuse_runs
+from xenc.retrieval import best_fusion, fuse_nonzero
 
 
 def main() -> None:
@@ -42,27 +41,21 @@ def main() -> None:
         )
         print(rows[-1], flush=True)
 
-    def hybrid(parts: list[str], weights: tuple, name: str) -> dict:
-        """The runs of `parts` summed with `weights` (a zero weight drops a run)."""
-        return fuse_runs([runs[s][name] for s, w in zip(parts, weights) if w], [w for w in weights if w])
-
     add("BM25", BM25Index(split.docs))
     for i, name in enumerate(args.bi_encoders):
         for precision in args.precisions[:1] if i == 0 else args.precisions:
             start = time.perf_counter()
             index = DenseIndex(BiEncoder(name, precision=precision), split.docs, show_progress_bar=True)
             add(f"{name} {precision}", index, time.perf_counter() - start)
-    first, grid = f"{args.bi_encoders[0]} {args.precisions[0]}", np.round(np.linspace(0, 1, 11), 1)
+    first = f"{args.bi_encoders[0]} {args.precisions[0]}"
     for precision in args.precisions:
         stages = ["BM25", first, *(f"{n} {precision}" for n in args.bi_encoders[1:])]
         for size in range(2 if precision == args.precisions[0] else 3, len(stages) + 1):  # BM25 + first: once
             parts = stages[:size]
-            dev = {w: ndcg(hybrid(parts, w, "dev"), "dev")
-                   for w in itertools.product(grid, repeat=size) if np.isclose(sum(w), 1)}  # fmt: skip
-            best = max(dev, key=dev.get)
-            test = ndcg(hybrid(parts, best, "test"), "test")
+            best, dev = best_fusion([runs[s]["dev"] for s in parts], lambda run: ndcg(run, "dev"))
+            test = ndcg(fuse_nonzero([runs[s]["test"] for s in parts], best), "test")
             rows.append({"first stage": "hybrid: " + " + ".join(parts), "weights": " / ".join(map(str, best)),
-                         "dev NDCG@10": dev[best], "test NDCG@10": test})  # fmt: skip
+                         "dev NDCG@10": dev, "test NDCG@10": test})  # fmt: skip
             print(rows[-1], flush=True)
     columns = {"first stage": ("first stage", ""), "weights": ("weights (dev)", "")}
     columns |= {f"{n} NDCG@10": (f"{n} NDCG@10", ".4f") for n in qrels} | {"index s": ("embedding (s)", ".0f")}

@@ -9,14 +9,17 @@ from datasets import Dataset
 from xenc.data import RerankCollator, build_groups, flatten_groups, tokenize_groups
 from xenc.metrics import ranking_metrics
 from xenc.retrieval import (
+    best_fusion,
     candidate_pairs,
     exact_top_k,
+    fuse_nonzero,
     fuse_runs,
     mine_hard_negatives,
     qrels_from_dataset,
     rerank_run,
     score_candidates,
     to_run,
+    weight_grid,
 )
 from xenc.trainer import pair_loss
 
@@ -82,6 +85,18 @@ def test_fuse_runs_normalises_per_query():
     assert fused["q"] == pytest.approx({"a": 0.5, "b": 0.25, "c": 0.5})
     with pytest.raises(ValueError, match="one weight per run"):
         fuse_runs([{}], [0.5, 0.5])
+
+
+def test_best_fusion_searches_the_weight_grid_on_the_given_score():
+    grid = weight_grid(3)
+    assert len(grid) == 66 and all(np.isclose(sum(w), 1) for w in grid) and (0.3, 0.3, 0.4) in grid
+    right, wrong = {"q": {"a": 1.0, "b": 0.0}}, {"q": {"a": 0.0, "b": 1.0, "c": 0.5}}
+    assert fuse_nonzero([right, wrong], [1.0, 0.0]) == fuse_runs([right], [1.0])  # "c" of the dropped run is gone
+    qrels = {"q": {"a": 1}}
+    best, score = best_fusion([wrong, right], lambda run: ranking_metrics(run, qrels)["ndcg@10"])
+    assert score == 1.0 and best == (0.0, 1.0)  # the first of equal weightings: `right` alone
+    worst, _ = best_fusion([wrong, right], lambda run: -ranking_metrics(run, qrels)["ndcg@10"])
+    assert worst[0] > worst[1]
 
 
 def test_score_candidates_groups_scores_by_query():

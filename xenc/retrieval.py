@@ -6,7 +6,8 @@ A *run* is `{query_id: {doc_id: score}}` and *qrels* are `{query_id: {doc_id: re
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import itertools
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import torch
@@ -139,6 +140,28 @@ def fuse_runs(runs: Sequence[Mapping[str, Mapping[str, float]]], weights: Sequen
             for d, s in docs.items():
                 target[d] = target.get(d, 0.0) + weight * (s - low) / span
     return fused
+
+
+def weight_grid(count: int, step: float = 0.1) -> list[tuple[float, ...]]:
+    """Every `count` weights on a `step` grid (0, step, ..., 1) that sum to 1."""
+    values = np.round(np.linspace(0, 1, round(1 / step) + 1), 10).tolist()
+    return [w for w in itertools.product(values, repeat=count) if np.isclose(sum(w), 1)]
+
+
+def fuse_nonzero(runs: Sequence[Mapping[str, Mapping[str, float]]], weights: Sequence[float]) -> Run:
+    """`fuse_runs` of the runs whose weight is not zero: a zero weight leaves its run, and its documents, out."""
+    kept = [(run, w) for run, w in zip(runs, weights, strict=True) if w]
+    return fuse_runs([run for run, _ in kept], [w for _, w in kept])
+
+
+def best_fusion(
+    runs: Sequence[Mapping[str, Mapping[str, float]]], score: Callable[[Run], float], step: float = 0.1
+) -> tuple[tuple[float, ...], float]:
+    """The `weight_grid` weights whose `fuse_nonzero` run scores highest by `score` (say, NDCG@10 on dev queries),
+    and that score; the first of equal ones."""
+    scores = {w: score(fuse_nonzero(runs, w)) for w in weight_grid(len(runs), step)}
+    best = max(scores, key=scores.get)
+    return best, scores[best]
 
 
 def score_candidates(
