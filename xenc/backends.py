@@ -1,8 +1,9 @@
-"""OpenVINO scoring for `CrossEncoder`: fp32 (exact), bf16, and int8 calibrated on pairs, behind a quality guard.
+"""OpenVINO scoring for `CrossEncoder`: fp32 (exact), bf16, int8 calibrated on pairs, and fewer tokens in the last
+layers (`token_keep`), every approximation behind a quality guard.
 
 The converted model is cached beside a local model folder (`<folder>/openvino/`; xenc's cache for Hub, installed or
-read-only models), keyed by a hash of the weights, the precision, max_length and the calibration pairs, so a
-changed model is converted again; the fp32 weights are never replaced. Needs `pip install "xenc[fast]"`.
+read-only models), keyed by a hash of the weights, the precision, token_keep, max_length and the calibration pairs,
+so a changed model is converted again; the fp32 weights are never replaced. Needs `pip install "xenc[fast]"`.
 """
 
 from __future__ import annotations
