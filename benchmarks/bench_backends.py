@@ -209,6 +209,14 @@ def time_rounds(workers: dict, rounds: int, busy: float) -> tuple[dict, dict]:
     return times, retries
 
 
+def rerank_ndcg(ids: list, scores, run: dict, qrels: dict, k: int) -> float:
+    """NDCG@10 of `run` with each query's top `k` reordered by `scores` of its (query id, doc id) pairs `ids`."""
+    reranked = {}
+    for (q, d), score in zip(ids, scores):
+        reranked.setdefault(q, {})[d] = float(score)
+    return ranking_metrics(retrieval.rerank_run(run, reranked, k), qrels)["ndcg@10"]
+
+
 def score_all(workers: dict, folder: Path, ranking, k: int) -> tuple[dict, dict]:
     """Every contender's scores of the timed pairs and, with a SciFact ranking, its NDCG@10 on the candidates."""
     scores, ndcg = {}, {}
@@ -221,10 +229,7 @@ def score_all(workers: dict, folder: Path, ranking, k: int) -> tuple[dict, dict]
         if ranking:
             ids, _, run, qrels = ranking
             worker.ask(f"scores {path}.candidates {folder / 'candidates.json'}")
-            reranked = {}
-            for (q, d), score in zip(ids, json.loads(Path(f"{path}.candidates").read_text())):
-                reranked.setdefault(q, {})[d] = score
-            ndcg[contender] = ranking_metrics(retrieval.rerank_run(run, reranked, k), qrels)["ndcg@10"]
+            ndcg[contender] = rerank_ndcg(ids, json.loads(Path(f"{path}.candidates").read_text()), run, qrels, k)
         worker.close()
     return scores, ndcg
 

@@ -19,10 +19,10 @@ from pathlib import Path
 
 import numpy as np
 from _bench import markdown_table, rate_summary, report, time_alternating
-from bench_backends import scifact_calibration, scifact_candidates
+from bench_backends import rerank_ndcg, scifact_calibration, scifact_candidates
 from bench_inference import load_pairs
 
-from xenc import CrossEncoder, ranking_metrics, retrieval
+from xenc import CrossEncoder
 
 COLUMNS = {"name": ("scorer", "s"), "guard": ("guard Spearman", ".4f"), "ndcg": ("SciFact NDCG@10", ".4f"),
            "delta": ("change", "+.4f"), "rate": ("pairs/s (median)", ".1f"), "min_max": ("min-max", "s"),
@@ -49,10 +49,7 @@ def main() -> None:
     rows = []
     for name, ce in scorers.items():
         scores = ce.predict(candidates, batch_size=32, show_progress_bar=True)  # builds, checks, then reranks
-        reranked = {}
-        for (q, d), score in zip(ids, scores):
-            reranked.setdefault(q, {})[d] = float(score)
-        ndcg = ranking_metrics(retrieval.rerank_run(run, reranked, 10), qrels)["ndcg@10"]
+        ndcg = rerank_ndcg(ids, scores, run, qrels, 10)
         check = ce.quality_check or {}
         rows.append({"name": name, "ndcg": ndcg, "guard": check.get("int8"), "fp32_guard": check.get("fp32")})
         print(f"{name}: NDCG@10 {ndcg:.4f}, guard {check}", flush=True)

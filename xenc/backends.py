@@ -177,7 +177,7 @@ def openvino_with_guard(ce) -> OpenVINOScorer:
             )
         calibration = [list(pair) for pair in calibration]
     guard = ce.guard_pairs or own_pairs(ce.model_path, "eval", GUARD_PAIRS)
-    fast = f"{ce.precision}" + (f" with token_keep={ce.token_keep:g}" if ce.token_keep < 1 else "")
+    fast = ce.precision + (f" with token_keep={ce.token_keep:g}" if ce.token_keep < 1 else "")
     if guard is None and (ce.precision == "int8" or ce.token_keep < 1):
         raise ValueError(
             f"OpenVINO {fast} is checked against fp32 before use: pass guard_pairs=(pairs, labels) (held-out pairs "

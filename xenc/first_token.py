@@ -138,6 +138,7 @@ class FirstTokenScorer(torch.nn.Module):
             if i < len(layers) - 1:
                 hidden = layer(hidden, attention_mask=mask)
         last = layers[-1]
+        att = last.attention.self
         context = attend_first(att.query, att.key, att.value, hidden, att.num_attention_heads, mask, att.scaling)
         first = last.attention.output(context, hidden[:, :1])
         first = last.output(last.intermediate(first), first)
