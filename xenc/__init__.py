@@ -2,6 +2,8 @@
 
 __version__ = "0.1.0"
 
+from .bi_encoder import BiEncoder  # noqa: E402
+from .bi_training import BiEncoderTrainer  # noqa: E402
 from .cross_encoder import CrossEncoder  # noqa: E402
 from .evaluation import (  # noqa: E402
     CEBinaryAccuracyEvaluator,
@@ -14,6 +16,7 @@ from .evaluation import (  # noqa: E402
     CrossEncoderClassificationEvaluator,
     CrossEncoderCorrelationEvaluator,
     CrossEncoderRerankingEvaluator,
+    EmbeddingSimilarityEvaluator,
     InputExample,
 )
 from .metrics import nli_metrics, ranking_metrics, sts_metrics  # noqa: E402
@@ -21,6 +24,8 @@ from .models import resolve_model  # noqa: E402
 from .trainer import CrossEncoderTrainer  # noqa: E402
 
 __all__ = [
+    "BiEncoder",
+    "BiEncoderTrainer",
     "CEBinaryAccuracyEvaluator",
     "CEBinaryClassificationEvaluator",
     "CEClassificationEvaluator",
@@ -33,6 +38,7 @@ __all__ = [
     "CrossEncoderRerankingEvaluator",
     "CrossEncoder",
     "CrossEncoderTrainer",
+    "EmbeddingSimilarityEvaluator",
     "InputExample",
     "nli_metrics",
     "ranking_metrics",

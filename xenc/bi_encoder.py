@@ -1,25 +1,29 @@
-"""`BiEncoder`: one embedding per text (mean pooling), compared by cosine; the baseline a cross-encoder must beat."""
+"""`BiEncoder`: one embedding per text (pooled, compared by cosine); trained with `fit` or `xenc train --encoder bi`,
+saved as a sentence-transformers folder."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import torch
 from tqdm.auto import tqdm
-from transformers import AutoModel, AutoTokenizer
+from transformers import AutoTokenizer
 
-from .checks import check_device
+from .checks import check_device, check_output_dir
 from .encoding import forward_sorted
-from .models import DEFAULT_MODEL, load_pretrained, resolve_model
+from .models import DEFAULT_MODEL, resolve_model
 from .scoring import PRECISIONS
+from .sentence_model import load_pooled_encoder, model_card, save_sentence_model
 
 
 class BiEncoder:
-    """Sentence embeddings by attention-masked mean pooling, L2-normalised (as all-MiniLM-L6-v2 was trained).
+    """Sentence embeddings as a sentence-transformers folder defines them (Transformer, Pooling, Normalize), or mean
+    pooling for a plain checkpoint; `similarity` is the cosine of each pair.
 
     `precision` ("fp32", "bf16" for GPUs and CPUs with avx512_bf16 / AMX, "fp16" for GPUs) is the dtype the weights
-    are cast to once, at construction; embeddings are pooled and normalised in fp32.
+    are cast to once, at construction; embeddings are pooled and normalised in fp32. Train with `fit` (keep fp32).
 
     Example:
         >>> bi = BiEncoder("minilm-l6")  # doctest: +SKIP
@@ -37,30 +41,58 @@ class BiEncoder:
     ):
         if precision not in PRECISIONS:
             raise ValueError(f"precision={precision!r} is unknown; use one of {tuple(PRECISIONS)}.")
-        path = resolve_model(model_name_or_path)
-        self.tokenizer = AutoTokenizer.from_pretrained(path)
+        self.path = resolve_model(model_name_or_path)
+        self.tokenizer = AutoTokenizer.from_pretrained(self.path)
         self.device, self.precision = check_device(device), precision
-        self.model = load_pretrained(AutoModel, path, allow_pickle).to(self.device, PRECISIONS[precision]).eval()
+        self.encoder = load_pooled_encoder(self.path, allow_pickle).to(self.device, PRECISIONS[precision]).eval()
         self.max_length = min(max_length, self.tokenizer.model_max_length)  # never past the position table
+
+    @property
+    def model(self):
+        """The transformer under the pooling."""
+        return self.encoder.transformer
 
     @torch.inference_mode()
     def encode(self, texts: Sequence[str], batch_size: int = 64, show_progress_bar: bool = False) -> np.ndarray:
-        """Embed texts in length-sorted batches; returns (n, hidden) unit vectors in input order."""
+        """Embed texts in length-sorted batches; returns (n, hidden) vectors in input order (unit vectors when the
+        model normalises, as sentence-transformers' all-* models do)."""
         if isinstance(texts, str):
             raise TypeError("encode takes a list of texts; wrap a single text as [text].")
-
-        def pool(batch) -> torch.Tensor:
-            hidden = self.model(**batch).last_hidden_state.float()  # (batch, seq, hidden); pooled in fp32
-            mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-            return torch.nn.functional.normalize((hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9), dim=-1)
-
+        training = self.encoder.training  # an evaluator may call encode during fit
+        self.encoder.eval()
         encodings = self.tokenizer(list(texts), truncation=True, max_length=self.max_length)
-        with tqdm(total=len(texts), desc="Embedding", unit="text", disable=not show_progress_bar) as bar:
-            width = self.model.config.hidden_size
-            return forward_sorted(self.tokenizer, encodings, batch_size, pool, width, self.device, bar).numpy()
+        try:
+            with tqdm(total=len(texts), desc="Embedding", unit="text", disable=not show_progress_bar) as bar:
+                width = self.encoder.dim
+                pool = lambda batch: self.encoder(**batch)  # noqa: E731
+                return forward_sorted(self.tokenizer, encodings, batch_size, pool, width, self.device, bar).numpy()
+        finally:
+            self.encoder.train(training)
 
     def similarity(self, texts_a: Sequence[str], texts_b: Sequence[str], batch_size: int = 64) -> np.ndarray:
         """Cosine similarity of each pair (texts_a[i], texts_b[i])."""
         if len(texts_a) != len(texts_b):
             raise ValueError(f"Got {len(texts_a)} and {len(texts_b)} texts; pass two lists of equal length.")
-        return (self.encode(texts_a, batch_size) * self.encode(texts_b, batch_size)).sum(-1)
+        a, b = (_unit(self.encode(texts, batch_size)) for texts in (texts_a, texts_b))
+        return (a * b).sum(-1)
+
+    def fit(self, train_dataloader, evaluator=None, epochs: int = 1, **kwargs) -> None:
+        """Train on a DataLoader of `InputExample`s with `CrossEncoder.fit`'s arguments (`xenc.fit.fit_bi_encoder`)."""
+        from .fit import fit_bi_encoder
+
+        fit_bi_encoder(self, train_dataloader, evaluator, epochs, **kwargs)
+
+    def save_pretrained(self, path: str | Path, overwrite: bool = False) -> None:
+        """Save as a sentence-transformers folder (safetensors, modules, pooling, model card); refuse to replace a
+        model unless `overwrite`."""
+        if Path(path).exists() and not Path(path).is_dir():
+            raise FileExistsError(f"{path} is a file; a model is saved into a folder. Fix: pass a folder path.")
+        check_output_dir(path, overwrite)
+        card = model_card(self.path, "see fit_args.json / results.json beside it", "see the training record")
+        save_sentence_model(path, self.encoder, self.tokenizer, self.max_length, card)
+
+    save = save_pretrained
+
+
+def _unit(vectors: np.ndarray) -> np.ndarray:
+    return vectors / np.clip(np.linalg.norm(vectors, axis=-1, keepdims=True), 1e-12, None)

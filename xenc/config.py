@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .bi_losses import check_bi_loss
 from .data.loading import ALIASES, CATALOG, dataset_task
 from .data.pairs import TRUNCATION
 from .models import DEFAULT_MODEL
@@ -17,13 +18,22 @@ class XencArguments:
     model: str = field(
         default=DEFAULT_MODEL, metadata={"help": "Base model: local path, Hub id or alias (minilm-l6)."}
     )
+    encoder: str = field(
+        default="cross",
+        metadata={
+            "help": "cross (a pair through one transformer) or bi (one embedding per text, cosine / softmax / mnrl)."
+        },
+    )
     dataset: str = field(default="stsb", metadata={"help": f"Dataset name: {', '.join(sorted(CATALOG))}."})
     task: str | None = field(
         default=None, metadata={"help": "sts, nli, classification or rerank; default: the dataset's."}
     )
     loss: str | None = field(
         default=None,
-        metadata={"help": "bce (default) or mse for sts; ce for classes; bce, listwise, ranknet, lambda for rerank."},
+        metadata={
+            "help": "cross: bce (default) or mse for sts; ce for classes; bce, listwise, ranknet, lambda for rerank. "
+            "bi: cosine for sts, softmax for classes, mnrl (in-batch negatives) for rerank (the defaults)."
+        },
     )
     teacher: str | None = field(
         default=None,
@@ -77,10 +87,17 @@ class XencArguments:
                 "(rerank), or mine groups from it with xenc.retrieval (notebook 03)."
             )
         self.task = self.task or dataset_task(name)
-        check_loss(self.task, self.loss)  # an unknown task or a loss that does not fit it: ValueError
+        if self.encoder not in ("cross", "bi"):
+            raise ValueError(f"encoder={self.encoder!r}; use cross or bi.")
+        if self.encoder == "bi":
+            check_bi_loss(self.loss, self.task)
+        else:
+            check_loss(self.task, self.loss)  # an unknown task or a loss that does not fit it: ValueError
         self.truncation = self.truncation or ("only_second" if self.task == "rerank" else "longest_first")
         if self.truncation not in TRUNCATION:
             raise ValueError(f"truncation={self.truncation!r}; use one of {TRUNCATION}.")
+        if self.encoder == "bi" and (self.teacher or self.swap_pairs):
+            raise ValueError("--teacher and --swap_pairs are cross-encoder settings; drop them for --encoder bi.")
         if (self.loss in DISTILLATION_LOSSES) != (self.teacher is not None):
             raise ValueError(
                 f"loss={self.loss!r}, teacher={self.teacher!r}: the distillation losses {DISTILLATION_LOSSES} need "

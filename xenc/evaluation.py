@@ -98,6 +98,33 @@ class CrossEncoderCorrelationEvaluator(_FromPairs):
         return {"pearson": m["pearson"], "spearman": m["spearman"]}, ["Pearson_Correlation", "Spearman_Correlation"]
 
 
+class EmbeddingSimilarityEvaluator(_FromPairs):
+    """Bi-encoders: Pearson and Spearman of the cosine of each pair's embeddings against gold scores, as
+    sentence-transformers' evaluator of the same name (primary metric `spearman_cosine`)."""
+
+    csv_stem, primary_metric = "similarity_evaluation", "spearman_cosine"
+
+    def __init__(self, sentences1: list, sentences2: list, scores: list, batch_size: int = 16, name: str = "",
+                 **kwargs):  # fmt: skip
+        super().__init__(list(zip(sentences1, sentences2)), scores, name, batch_size=batch_size, **kwargs)
+
+    @classmethod
+    def from_input_examples(cls, examples: list[InputExample], **kwargs):
+        """Build the evaluator from `InputExample`s (two texts and a score each)."""
+        return cls([ex.texts[0] for ex in examples], [ex.texts[1] for ex in examples], [ex.label for ex in examples],
+                   **kwargs)  # fmt: skip
+
+    def compute(self, model):
+        a, b = (list(texts) for texts in zip(*self.sentence_pairs))
+        m = STSCorrelation(keep_in_memory=True).compute(
+            predictions=model.similarity(a, b, batch_size=self.batch_size), references=self.labels
+        )
+        return {"pearson_cosine": m["pearson"], "spearman_cosine": m["spearman"]}, [
+            "cosine_pearson",
+            "cosine_spearman",
+        ]
+
+
 class CrossEncoderClassificationEvaluator(_FromPairs):
     """One-label models: best accuracy and F1 over thresholds, precision, recall, average precision (primary).
     Several labels: macro / micro / weighted F1 of the argmax (primary `f1_macro`)."""

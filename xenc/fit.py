@@ -1,4 +1,5 @@
-"""`CrossEncoder.fit`: the sentence-transformers training call, run by `CrossEncoderTrainer` underneath."""
+"""`CrossEncoder.fit` and `BiEncoder.fit`: the sentence-transformers training call, run by `CrossEncoderTrainer` /
+`BiEncoderTrainer` underneath."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from datasets import Dataset
 from torch import nn
 from transformers import TrainerCallback, TrainingArguments
 
+from .bi_losses import BI_LOSSES
+from .bi_training import BiEncoderTrainer, TextsCollator, tokenize_texts
 from .checks import check_labels, check_output_dir
 from .data.pairs import pair_collator, tokenize_pairs
 from .trainer import CrossEncoderTrainer
@@ -76,6 +79,37 @@ def _examples_in_loader_order(loader) -> list:
         loader.collate_fn = collate
 
 
+def _training_args(tmp: str, batch_size: int, record: dict, max_grad_norm: float, use_amp: bool,
+                   show_progress_bar: bool, device: torch.device) -> TrainingArguments:  # fmt: skip
+    """The `TrainingArguments` of a `fit` call (its `record`: epochs, optimizer, scheduler, warm-up, decay)."""
+    return TrainingArguments(
+        output_dir=tmp,
+        num_train_epochs=record["epochs"],
+        per_device_train_batch_size=batch_size,
+        learning_rate=record["optimizer_params"].get("lr", 2e-5),
+        weight_decay=record["weight_decay"],
+        warmup_steps=record["warmup_steps"],
+        lr_scheduler_type=_SCHEDULERS[record["scheduler"].lower()],
+        max_grad_norm=max_grad_norm,
+        bf16=use_amp and torch.cuda.is_available() and torch.cuda.is_bf16_supported(),
+        save_strategy="no",
+        report_to="none",
+        disable_tqdm=not show_progress_bar,
+        use_cpu=device.type == "cpu",
+    )
+
+
+def _check_fit_args(optimizer_class, scheduler: str, output_path: str | None, overwrite: bool) -> None:
+    """Refuse what `fit` cannot honour, and an `output_path` that holds a model `fit` did not save."""
+    if optimizer_class not in (None, torch.optim.AdamW):
+        raise ValueError("fit supports AdamW only; for other optimizers use the Trainer (optimizers=...).")
+    if scheduler.lower() not in _SCHEDULERS:
+        raise ValueError(f"scheduler={scheduler!r} is unknown; use one of {list(_SCHEDULERS)}.")
+    if output_path is not None:
+        earlier_fit = (Path(output_path) / FIT_RECORD).exists()
+        check_output_dir(output_path, overwrite or earlier_fit, fix="overwrite_output_path=True")
+
+
 def fit_cross_encoder(
     cross_encoder,
     train_dataloader,
@@ -106,15 +140,9 @@ def fit_cross_encoder(
     model an earlier `fit` saved there (it leaves `fit_args.json` beside it; other files are never touched); a model
     saved there by anything else is refused unless `overwrite_output_path=True`.
     """
-    if optimizer_class not in (None, torch.optim.AdamW):
-        raise ValueError("fit supports AdamW only; for other optimizers use CrossEncoderTrainer(optimizers=...).")
     if loss_fct is not None and type(loss_fct) not in _LOSSES:
         raise ValueError(f"loss_fct {type(loss_fct).__name__} is not supported; use {[c.__name__ for c in _LOSSES]}.")
-    if scheduler.lower() not in _SCHEDULERS:
-        raise ValueError(f"scheduler={scheduler!r} is unknown; use one of {list(_SCHEDULERS)}.")
-    if output_path is not None:
-        earlier_fit = (Path(output_path) / FIT_RECORD).exists()
-        check_output_dir(output_path, overwrite_output_path or earlier_fit, fix="overwrite_output_path=True")
+    _check_fit_args(optimizer_class, scheduler, output_path, overwrite_output_path)
     if activation_fct is not None:
         cross_encoder.activation_fn = activation_fct
     examples = _examples_in_loader_order(train_dataloader)
@@ -132,21 +160,8 @@ def fit_cross_encoder(
               "optimizer_params": optimizer_params or {"lr": 2e-5}, "scheduler": scheduler,
               "warmup_steps": warmup_steps, "weight_decay": weight_decay}  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
-        args = TrainingArguments(
-            output_dir=tmp,
-            num_train_epochs=epochs,
-            per_device_train_batch_size=train_dataloader.batch_size,
-            learning_rate=(optimizer_params or {}).get("lr", 2e-5),
-            weight_decay=weight_decay,
-            warmup_steps=warmup_steps,
-            lr_scheduler_type=_SCHEDULERS[scheduler.lower()],
-            max_grad_norm=max_grad_norm,
-            bf16=use_amp and torch.cuda.is_available() and torch.cuda.is_bf16_supported(),
-            save_strategy="no",
-            report_to="none",
-            disable_tqdm=not show_progress_bar,
-            use_cpu=cross_encoder.device.type == "cpu",
-        )
+        args = _training_args(tmp, train_dataloader.batch_size, record, max_grad_norm, use_amp, show_progress_bar,
+                              cross_encoder.device)  # fmt: skip
         callbacks = []
         if evaluator is not None:
             callbacks.append(
@@ -166,3 +181,60 @@ def fit_cross_encoder(
         trainer.train()
     if output_path is not None and (evaluator is None or not save_best_model):
         _save(cross_encoder, output_path, record)
+
+
+def _bi_loss_for(examples: list, loss_fct) -> tuple[str, int | None]:
+    """The bi-encoder loss name and class count for `fit`: `loss_fct` (a name or a `xenc.bi_losses` module), else
+    from the examples: three or more texts -> mnrl, float labels -> cosine, int labels -> softmax."""
+    if isinstance(loss_fct, nn.Module):
+        names = {cls: name for name, cls in BI_LOSSES.items()}
+        if type(loss_fct) not in names:
+            raise ValueError(f"loss_fct {type(loss_fct).__name__} is not a bi-encoder loss; use {list(BI_LOSSES)}.")
+        loss_fct = names[type(loss_fct)]
+    labels = [ex.label for ex in examples]
+    if loss_fct is None:
+        ints = all(isinstance(y, int) and not isinstance(y, bool) for y in labels)
+        loss_fct = "mnrl" if len(examples[0].texts) > 2 else "softmax" if ints else "cosine"
+    if loss_fct == "softmax":
+        return loss_fct, max(labels) + 1
+    if loss_fct == "cosine":
+        check_labels(labels, len(labels), 1)
+    return loss_fct, None
+
+
+def fit_bi_encoder(bi_encoder, train_dataloader, evaluator=None, epochs: int = 1, loss_fct=None,
+                   scheduler: str = "WarmupLinear", warmup_steps: int = 10000, optimizer_class: type | None = None,
+                   optimizer_params: dict | None = None, weight_decay: float = 0.01, evaluation_steps: int = 0,
+                   output_path: str | None = None, save_best_model: bool = True, max_grad_norm: float = 1,
+                   use_amp: bool = False, callback=None, show_progress_bar: bool = True,
+                   overwrite_output_path: bool = False) -> None:  # fmt: skip
+    """Train `bi_encoder` on the `InputExample`s of `train_dataloader`: `CrossEncoder.fit`'s call, so one script
+    trains both. The loss (`loss_fct`: "cosine", "softmax", "mnrl" or one of `xenc.bi_losses`' modules) defaults by
+    the data: float labels -> cosine, class ids -> softmax over (u, v, |u - v|), 3+ texts -> in-batch negatives.
+    The best model by `evaluator` (else the last) is saved to `output_path` as a sentence-transformers folder."""
+    _check_fit_args(optimizer_class, scheduler, output_path, overwrite_output_path)
+    examples = _examples_in_loader_order(train_dataloader)
+    if not examples or len({len(ex.texts) for ex in examples}) > 1:
+        raise ValueError("train_dataloader must hold InputExamples with the same number of texts each (2, or 3+).")
+    loss, num_labels = _bi_loss_for(examples, loss_fct)
+    columns = {f"text{i}": [ex.texts[i] for ex in examples] for i in range(len(examples[0].texts))}
+    labels = {} if loss == "mnrl" else {"label": [ex.label for ex in examples]}
+    train = tokenize_texts(Dataset.from_dict({**columns, **labels}), bi_encoder.tokenizer, list(columns),
+                           bi_encoder.max_length)  # fmt: skip
+    record = {"epochs": epochs, "batch_size": train_dataloader.batch_size, "examples": len(examples), "loss": loss,
+              "optimizer_params": optimizer_params or {"lr": 2e-5}, "scheduler": scheduler,
+              "warmup_steps": warmup_steps, "weight_decay": weight_decay}  # fmt: skip
+    task = {"cosine": "sts", "softmax": "classification", "mnrl": "rerank"}[loss]
+    with tempfile.TemporaryDirectory() as tmp:
+        args = _training_args(tmp, train_dataloader.batch_size, record, max_grad_norm, use_amp, show_progress_bar,
+                              bi_encoder.device)  # fmt: skip
+        callbacks = [] if evaluator is None else [
+            _EvaluatorCallback(bi_encoder, evaluator, evaluation_steps, output_path, save_best_model, callback, record)
+        ]  # fmt: skip
+        trainer = BiEncoderTrainer(bi_encoder.encoder, args, train_dataset=train, task=task, loss=loss,
+                                   data_collator=TextsCollator(bi_encoder.tokenizer), num_labels=num_labels,
+                                   callbacks=callbacks)  # fmt: skip
+        trainer.train()
+    bi_encoder.encoder.eval()
+    if output_path is not None and (evaluator is None or not save_best_model):
+        _save(bi_encoder, output_path, record)

@@ -8,20 +8,12 @@ metrics, and files are written by the main process only.
 
 from __future__ import annotations
 
-import json
-import os
-import platform
 import shutil
-import subprocess
 import sys
 import time
-from dataclasses import asdict
 from pathlib import Path
 
-import accelerate
 import datasets
-import torch
-import transformers
 from transformers import (
     AutoModelForSequenceClassification,
     AutoTokenizer,
@@ -31,15 +23,13 @@ from transformers import (
     set_seed,
 )
 
-from . import __version__
+from .bi_training import train_bi_encoder
 from .checks import check_output_dir
 from .config import XencArguments
 from .cross_encoder import CrossEncoder
 from .data import (
-    LengthBatchedDataset,
     RerankCollator,
     groups_from_pairs,
-    load,
     pair_collator,
     tokenize_groups,
     tokenize_pairs,
@@ -47,6 +37,20 @@ from .data import (
 from .heads import mark_activation
 from .models import load_pretrained, resolve_model
 from .retrieval import add_teacher_scores
+from .runs import (  # noqa: F401 (cpu_description, environment, source_commit: imported from here by scripts)
+    check_world,
+    cpu_description,
+    effective_batch_size,
+    environment,
+    has_accelerator,
+    load_splits,
+    pads_to_8,
+    resume_point,
+    source_commit,
+    train_dataset_for,
+    untrained_metrics,
+    write_results,
+)
 from .saving import fresh_staging, move_into, staging_path
 from .tasks import GROUP_LOSSES, get_task
 from .trainer import CrossEncoderTrainer
@@ -74,12 +78,6 @@ CLI_DEFAULTS = [
     for name, value in DEFAULTS.items()
     for arg in (f"--{name}", str(value).lower() if isinstance(value, bool) else str(value))
 ]
-
-
-def has_accelerator() -> bool:
-    """A CUDA / ROCm, XPU or Apple GPU that `TrainingArguments` would pick by itself."""
-    xpu = getattr(torch, "xpu", None)
-    return torch.cuda.is_available() or torch.backends.mps.is_available() or bool(xpu and xpu.is_available())
 
 
 def parse_args(argv: list[str] | None = None) -> tuple[XencArguments, TrainingArguments]:
@@ -111,80 +109,11 @@ def train_from_dict(values: dict) -> dict[str, float]:
     return main(*args_from_dict(values))
 
 
-def _select(split, n: int | None):
-    return split.select(range(min(n, len(split)))) if n else split
-
-
-def load_splits(cfg: XencArguments) -> datasets.DatasetDict:
-    """The train / eval / test splits of `cfg.dataset`, cut to the sample limits (train: pairs swapped if asked)."""
-    splits = load(cfg.dataset)
-    wanted = [s for s in (cfg.train_split, cfg.eval_split, cfg.test_split) if s]
-    missing = [s for s in wanted if s not in splits]
-    if missing:
-        raise ValueError(f"{cfg.dataset} has splits {list(splits)}; {missing} missing. Set --train_split etc.")
-    data = datasets.DatasetDict({s: _select(splits[s], cfg.max_eval_samples) for s in wanted})
-    data[cfg.train_split] = _select(splits[cfg.train_split], cfg.max_train_samples)
-    if cfg.swap_pairs:  # symmetric task: (a, b) and (b, a) carry the same label
-        swapped = data[cfg.train_split].rename_columns({"sentence1": "sentence2", "sentence2": "sentence1"})
-        data[cfg.train_split] = datasets.concatenate_datasets([data[cfg.train_split], swapped])
-    return data
-
-
-def cpu_description(info: str | None = None) -> str:
-    """CPU model, generation and the flags that decide bf16 / int8 speed, e.g. `AMD EPYC (family 26 model 2;
-    avx512_bf16 avx512_vnni)`: the family tells apart CPUs sold under one name (Zen 4 is 25, Zen 5 is 26).
-    `info`: the text of /proc/cpuinfo (read when None)."""
-    if info is None:
-        info = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
-    fields = {}
-    for line in info.splitlines():  # the first processor's fields
-        key, _, value = line.partition(":")
-        fields.setdefault(key.strip(), value.strip())
-    flags = set(fields.get("flags", "").split())
-    shown = [f for f in ("amx_bf16", "amx_int8", "avx512_bf16", "avx512_vnni", "avx512f", "avx2") if f in flags]
-    family = f"family {fields['cpu family']} model {fields.get('model', '?')}; " if "cpu family" in fields else ""
-    model = fields.get("model name") or platform.processor()
-    return f"{model} ({family}{' '.join(shown) or 'no avx2'}), {os.cpu_count()} cores"
-
-
-def source_commit() -> str | None:
-    """`git describe --always --dirty` of the checkout xenc runs from (None outside a git checkout)."""
-    try:
-        described = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=Path(__file__).parent,
-                                   capture_output=True, text=True, timeout=10)  # fmt: skip
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return described.stdout.strip() or None if described.returncode == 0 else None
-
-
-def environment() -> dict:
-    """Library versions, hardware and the source commit, for the provenance of results."""
-    device = torch.cuda.get_device_name(0) if torch.cuda.is_available() else f"cpu ({torch.get_num_threads()} threads)"
-    return {
-        "device": device,
-        "cpu": cpu_description(),
-        "python": platform.python_version(),
-        **{m.__name__: m.__version__ for m in (torch, transformers, datasets, accelerate)},
-        "xenc": __version__,
-        "commit": source_commit(),
-    }
-
-
-def check_world(training_args: TrainingArguments) -> None:
-    """Refuse a multi-process launch that `TrainingArguments` would run as N unsynchronised copies."""
-    launched = int(os.environ.get("WORLD_SIZE", "1"))
-    if launched > 1 and training_args.world_size != launched:
-        raise RuntimeError(
-            f"Launched with WORLD_SIZE={launched}, but TrainingArguments sees {training_args.world_size} process(es): "
-            "each would train alone on all the data. On a machine without GPUs pass use_cpu=True "
-            "(CLI: --use_cpu true), so the processes join one gloo group."
-        )
-
-
 def main(
     cfg: XencArguments, training_args: TrainingArguments, callbacks: list[TrainerCallback] | None = None
 ) -> dict[str, float]:
-    """Train a cross-encoder, evaluate it before and after training, save it and `results.json`.
+    """Train a cross-encoder (or, with `encoder="bi"`, a bi-encoder: `train_bi_encoder`), evaluate it before and
+    after training, save it and `results.json`.
 
     Every process runs this function; under DDP each trains on its shard of every batch, and only the main process
     writes files.
@@ -196,6 +125,8 @@ def main(
         All metrics: `untrained_*` (eval split before training), `train_*`, `eval_*`, `test_*`, `num_processes`,
         `effective_batch_size`; `wall_time_s` on the main process.
     """
+    if cfg.encoder == "bi":
+        return train_bi_encoder(cfg, training_args, callbacks)
     start = time.perf_counter()
     out = Path(training_args.output_dir)
     check_world(training_args)
@@ -209,7 +140,7 @@ def main(
         data, tokenizer, cfg.max_length, cfg.truncation, num_labels=num_labels, args=training_args,
         label2id=model.config.label2id,
     )  # fmt: skip
-    pad_to = 8 if _pads_to_8(training_args) else None
+    pad_to = 8 if pads_to_8(training_args) else None
     collator = pair_collator(tokenizer, pad_to)
     if cfg.task == "rerank" and (cfg.loss or "bce") in GROUP_LOSSES:
         encoded[cfg.train_split] = rerank_groups(cfg, training_args, data[cfg.train_split], tokenizer)
@@ -221,7 +152,7 @@ def main(
     trainer = CrossEncoderTrainer(
         model=model,
         args=training_args,
-        train_dataset=_train_dataset(cfg, training_args, encoded[cfg.train_split]),
+        train_dataset=train_dataset_for(cfg, training_args, encoded[cfg.train_split]),
         eval_dataset=encoded[cfg.eval_split],
         processing_class=tokenizer,
         data_collator=collator,
@@ -244,51 +175,8 @@ def main(
     if trainer.is_world_process_zero():
         move_into(staging, out)  # config.json last: a run killed while saving leaves no folder that loads
         shutil.rmtree(staging, ignore_errors=True)
-        for folder in out.glob("checkpoint-*"):  # all this run's (resume_point refuses other runs'); the best is saved
-            shutil.rmtree(folder)
-        metrics["wall_time_s"] = time.perf_counter() - start
-        trainer.save_metrics("all", metrics)
-        results = {"metrics": metrics, "config": asdict(cfg), "training_args": training_args.to_dict()}
-        results["log_history"] = trainer.state.log_history  # losses and eval metrics by step: learning curves
-        (out / "results.json").write_text(json.dumps({**results, "environment": environment()}, indent=2))
+        write_results(trainer, cfg, metrics, start)
     return metrics
-
-
-def resume_point(out: Path, resume_from_checkpoint: str | None) -> str | None:
-    """The checkpoint to resume from: `None` (a fresh run), a checkpoint folder, or `"true"` for the last complete
-    one in `out` (a checkpoint killed mid-write lacks `trainer_state.json`, written last, and is passed over).
-
-    A fresh run refuses an output dir that holds another run's checkpoints: Trainer's rotation would delete them.
-    """
-    found = sorted(out.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[-1]) if p.name[11:].isdigit() else -1)
-    complete = [p for p in found if (p / "trainer_state.json").exists()]
-    if resume_from_checkpoint is None or str(resume_from_checkpoint).lower() in ("false", "none", ""):
-        if found:
-            fix = "continue it with --resume_from_checkpoint true" if complete else "delete them (none is complete)"
-            raise FileExistsError(
-                f"{out} holds checkpoints of an earlier run ({', '.join(p.name for p in found)}); nothing changed. "
-                f"Fix: {fix}, or choose another output dir."
-            )
-        return None
-    if str(resume_from_checkpoint).lower() == "true":
-        if not complete:
-            raise FileNotFoundError(
-                f"--resume_from_checkpoint true: {out} has no complete checkpoint (checkpoint-*/trainer_state.json). "
-                "Fix: drop the flag to start afresh, or pass the checkpoint folder."
-            )
-        return str(complete[-1])
-    folder = Path(resume_from_checkpoint)
-    if not (folder / "trainer_state.json").exists():
-        raise FileNotFoundError(
-            f"--resume_from_checkpoint {folder}: no trainer_state.json there (not a checkpoint, or one killed while "
-            "being written). Fix: pass a checkpoint-* folder of the run, or true for the last complete one."
-        )
-    if not (folder / "optimizer.pt").exists():
-        raise ValueError(
-            f"--resume_from_checkpoint {folder}: the checkpoint holds no optimizer state (saved with "
-            "--save_only_model true), so training cannot continue exactly. Fix: start afresh."
-        )
-    return str(folder)
 
 
 def rerank_groups(cfg: XencArguments, training_args: TrainingArguments, train: datasets.Dataset, tokenizer):
@@ -299,39 +187,6 @@ def rerank_groups(cfg: XencArguments, training_args: TrainingArguments, train: d
         teacher = CrossEncoder(cfg.teacher, max_length=cfg.max_length)
         groups = add_teacher_scores(groups, teacher, training_args.per_device_eval_batch_size)
     return tokenize_groups(groups, tokenizer, cfg.max_length)
-
-
-def _train_dataset(cfg: XencArguments, training_args: TrainingArguments, train: datasets.Dataset):
-    """The training pairs, wrapped in `LengthBatchedDataset` (read in order) under `--length_batches`."""
-    if not cfg.length_batches:
-        return train
-    if training_args.train_sampling_strategy not in ("random", "sequential"):
-        raise ValueError(
-            f"--length_batches orders the batches itself; drop --train_sampling_strategy "
-            f"{training_args.train_sampling_strategy} (or drop --length_batches)."
-        )
-    training_args.train_sampling_strategy = "sequential"
-    seed = training_args.data_seed if training_args.data_seed is not None else training_args.seed
-    return LengthBatchedDataset(train, training_args.per_device_train_batch_size, seed)
-
-
-def _pads_to_8(training_args: TrainingArguments) -> bool:
-    """Round padded lengths up to a multiple of 8 where tensor cores use it (GPU, fp16 / bf16), not for fp32 on CPU."""
-    return training_args.fp16 or training_args.bf16 or not training_args.use_cpu and torch.cuda.is_available()
-
-
-def untrained_metrics(log_history: list[dict]) -> dict[str, float]:
-    """The evaluation logged at step 0 (`eval_on_start`), renamed `untrained_*`."""
-    first = next(h for h in log_history if h.get("step") == 0 and "eval_loss" in h)
-    return {"untrained_" + k.removeprefix("eval_"): v for k, v in first.items() if k.startswith("eval_")}
-
-
-def effective_batch_size(training_args: TrainingArguments) -> int:
-    """Pairs per optimizer step: per-device batch x gradient accumulation x processes."""
-    return (
-        training_args.per_device_train_batch_size * training_args.gradient_accumulation_steps
-        * training_args.world_size
-    )  # fmt: skip
 
 
 def _load_model(cfg: XencArguments, train: datasets.Dataset):

@@ -51,7 +51,8 @@ class LengthBatchedDataset(Dataset):
 
     def __init__(self, dataset, batch_size: int, seed: int = 42, pool: int = 50):
         self.dataset, self.batch_size, self.seed, self.pool = dataset, batch_size, seed, pool
-        self.lengths = [len(ids) for ids in dataset["input_ids"]]
+        columns = [c for c in dataset.column_names if c.startswith("input_ids")]  # a pair, or a bi-encoder's texts
+        self.lengths = [sum(n) for n in zip(*([len(ids) for ids in dataset[c]] for c in columns))]
         self.set_epoch(0)
 
     def set_epoch(self, epoch: int) -> None:
