@@ -50,12 +50,12 @@ def test_a_recipe_with_a_pretrain_stage_starts_from_its_model(tiny_model_dir, tm
     assert train_seed("tiny", run, 1) == run and (run / "results.json").stat().st_mtime_ns == finished
 
 
-def test_bi_encoder_embeddings_are_unit_vectors_in_input_order(tiny_model_dir):
+def test_bi_encoder_embeddings_come_in_input_order(tiny_model_dir):
     bi = BiEncoder(str(tiny_model_dir), device="cpu")
     texts = ["a man is playing a guitar", "a dog", "the red car is on the street with a big dog"]
     together = bi.encode(texts, batch_size=2)
     alone = np.stack([bi.encode([t])[0] for t in texts])
-    assert np.allclose(np.linalg.norm(together, axis=1), 1, atol=1e-5) and np.allclose(together, alone, atol=1e-5)
+    assert np.allclose(together, alone, atol=1e-5)
     assert bi.similarity(texts[:1], texts[:1])[0] == pytest.approx(1.0, abs=1e-5)
     with pytest.raises(ValueError, match="equal length"):
         bi.similarity(texts, texts[:1])

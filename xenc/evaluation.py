@@ -22,14 +22,17 @@ from .metrics import STSCorrelation
 
 @dataclass
 class InputExample:
-    """One training pair: `InputExample(texts=[a, b], label=0.8)`; `guid` is optional."""
+    """One training pair: `InputExample(texts=[a, b], label=0.8)`; `guid` is optional. A bi-encoder also trains on
+    (anchor, positive, negative...) texts with in-batch negatives; a cross-encoder takes pairs only."""
 
     guid: str = ""
     texts: list[str] = field(default_factory=list)
     label: int | float = 0
 
     def __post_init__(self) -> None:
-        check_pairs([self.texts], what=f"InputExample(guid={self.guid!r}).texts")
+        texts, what = self.texts, f"InputExample(guid={self.guid!r}).texts"
+        many = isinstance(texts, (list, tuple)) and len(texts) > 2  # (anchor, positive, negatives...): each vs anchor
+        check_pairs([[texts[0], t] for t in texts[1:]] if many else [texts], what=what)
 
 
 class _Evaluator:

@@ -148,6 +148,9 @@ def fit_cross_encoder(
     examples = _examples_in_loader_order(train_dataloader)
     if not examples:
         raise ValueError("train_dataloader holds no examples; give fit at least one InputExample.")
+    if any(len(ex.texts) != 2 for ex in examples):
+        raise ValueError("A cross-encoder trains on pairs: every InputExample needs texts=[a, b]. Triplets "
+                         "(anchor, positive, negative) train a BiEncoder with in-batch negatives.")  # fmt: skip
     num_labels = cross_encoder.num_labels
     labels = [ex.label for ex in examples]
     check_labels(labels, len(examples), num_labels)

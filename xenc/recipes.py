@@ -44,6 +44,20 @@ RECIPES: dict[str, list[str]] = {
         "0.1",
     ],  # fmt: skip
 }
+# Bi-encoders on the same data, epochs and selection rule (best epoch on dev) as the cross-encoder recipe of the same
+# name, with SBERT's bi-encoder settings (lr 2e-5, batch 16, 10% warm-up) and the task's bi-encoder loss: cosine for
+# STSb, softmax over (u, v, |u - v|) for SICK-E (after the same SNLI stage), in-batch negatives for TrecQA
+_BI = ["--encoder", "bi", "--learning_rate", "2e-5", "--per_device_train_batch_size", "16", "--warmup_steps", "0.1",
+       "--max_length", "128"]  # fmt: skip
+RECIPES.update({
+    "stsb-bi": ["--dataset", "stsb", "--num_train_epochs", "4", "--model", "minilm-l6", *_BI,
+                "--length_batches", "true"],
+    "stsb-mpnet-bi": ["--dataset", "stsb", "--num_train_epochs", "3", "--model", "mpnet-base", *_BI,
+                      "--length_batches", "true", "--bf16", "true"],
+    "sick-e-bi": ["--dataset", "sick-e-both", "--num_train_epochs", "4", *_BI, "--length_batches", "true"],
+    "trecqa-bi": ["--dataset", "trecqa", "--num_negatives", "7", "--num_train_epochs", "3", "--model", "minilm-l6",
+                  *_BI],  # random batches: in-batch negatives of one length would be easier than the test's
+})  # fmt: skip
 # a first stage whose saved model is the base of the recipe's run (NLI before SICK-E: one epoch on SNLI's 9,842
 # validation pairs, the only SNLI training data the mirror holds; SNLI test stays unseen apart from 1000 pairs scored)
 PRETRAIN: dict[str, list[str]] = {
@@ -54,6 +68,7 @@ PRETRAIN: dict[str, list[str]] = {
     ],
     "trecqa-mpnet-sts": RECIPES["stsb-mpnet"],
 }  # fmt: skip
+PRETRAIN["sick-e-bi"] = [*PRETRAIN["sick-e"], "--model", "minilm-l6", *_BI]
 SEEDS = (42, 43, 44)
 SUMMARY_KEYS = ("test_spearman", "test_pearson", "test_accuracy", "test_macro_f1", "test_map", "test_mrr@10",
                 "eval_spearman", "eval_accuracy", "eval_map", "eval_mrr@10")  # fmt: skip
