@@ -169,3 +169,35 @@ def test_a_trained_bi_encoder_loads_in_sentence_transformers_with_the_same_embed
     peer = SentenceTransformer(str(tmp_path / "m"), device="cpu")
     assert np.allclose(peer.encode(texts), BiEncoder(str(tmp_path / "m")).encode(texts), atol=1e-5)
     assert not np.allclose(peer.encode(texts), BiEncoder("minilm-l6").encode(texts), atol=1e-3)  # it trained
+
+
+def test_samplers_make_new_pairs_only(tiny_base_dir):
+    from xenc.augment import sample_pairs
+
+    sentences = ["a man is playing a guitar", "a man is playing a flute", "a dog is running in the park",
+                 "a dog is running on the street", "two people are eating food", "a woman is eating"]  # fmt: skip
+    gold = [(sentences[0], sentences[1])]
+    for method in ("random", "bm25", "bi-encoder"):
+        pairs = sample_pairs(sentences * 2, method, k=2, bi_encoder=BiEncoder(str(tiny_base_dir)), exclude=gold)
+        keys = [frozenset(p) for p in pairs]
+        assert pairs and len(set(keys)) == len(keys) and all(len(k) == 2 for k in keys)
+        assert frozenset(gold[0]) not in keys and len(pairs) <= 2 * len(sentences)
+    bm25 = sample_pairs(sentences, "bm25", k=1)
+    assert (sentences[2], sentences[3]) in bm25  # the nearest by words
+    with pytest.raises(ValueError, match="needs bi_encoder"):
+        sample_pairs(sentences, "bi-encoder")
+
+
+def test_extra_training_rows_are_appended_and_checked(tmp_path):
+    from xenc.runs import load_splits
+
+    silver = tmp_path / "silver.tsv"
+    silver.write_text("sentence1\tsentence2\tlabel\nA cat sits.\tA cat is sitting.\t0.9\n")
+    cfg, _ = parse_args(["--max_train_samples", "5", "--extra_train_file", str(silver)])
+    train = load_splits(cfg)["train"]
+    assert len(train) == 6 and train[5] == {"sentence1": "A cat sits.", "sentence2": "A cat is sitting.", "label": 0.9}
+    silver.write_text("a\tb\nx\ty\n")
+    with pytest.raises(ValueError, match="columns .* missing"):
+        load_splits(cfg)
+    with pytest.raises(FileNotFoundError, match="no such file"):
+        parse_args(["--extra_train_file", str(tmp_path / "none.tsv")])

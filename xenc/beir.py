@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 from datasets import Dataset
 
+from .bi_encoder import unit
 from .data import RerankCollator, build_groups, flatten_groups, load, pair_collator, tokenize_groups, tokenize_pairs
 from .retrieval import (
     Run,
@@ -121,17 +122,17 @@ class DenseIndex:
 
     def __init__(self, bi_encoder, docs: Mapping[str, str], batch_size: int = 32, show_progress_bar: bool = False):
         self.bi, self.doc_ids = bi_encoder, list(docs)
-        self.embeddings = bi_encoder.encode(
+        self.embeddings = unit(bi_encoder.encode(
             [docs[d] for d in self.doc_ids], batch_size=batch_size, show_progress_bar=show_progress_bar
-        )
+        ))  # fmt: skip
 
     def search(self, query_ids: Sequence[str], texts: Sequence[str], k: int = 100) -> Run:
         """The top `k` documents of each query, as a run."""
-        return to_run(query_ids, self.doc_ids, *exact_top_k(self.bi.encode(list(texts)), self.embeddings, k))
+        return to_run(query_ids, self.doc_ids, *exact_top_k(unit(self.bi.encode(list(texts))), self.embeddings, k))
 
     def score_matrix(self, texts: Sequence[str]) -> np.ndarray:
         """(queries, documents) cosines, for mining."""
-        return self.bi.encode(list(texts)) @ self.embeddings.T
+        return unit(self.bi.encode(list(texts))) @ self.embeddings.T
 
 
 def mine_groups(

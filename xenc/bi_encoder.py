@@ -73,7 +73,7 @@ class BiEncoder:
         """Cosine similarity of each pair (texts_a[i], texts_b[i])."""
         if len(texts_a) != len(texts_b):
             raise ValueError(f"Got {len(texts_a)} and {len(texts_b)} texts; pass two lists of equal length.")
-        a, b = (_unit(self.encode(texts, batch_size)) for texts in (texts_a, texts_b))
+        a, b = (unit(self.encode(texts, batch_size)) for texts in (texts_a, texts_b))
         return (a * b).sum(-1)
 
     def fit(self, train_dataloader, evaluator=None, epochs: int = 1, **kwargs) -> None:
@@ -94,5 +94,6 @@ class BiEncoder:
     save = save_pretrained
 
 
-def _unit(vectors: np.ndarray) -> np.ndarray:
+def unit(vectors: np.ndarray) -> np.ndarray:
+    """Rows scaled to length 1 (cosine by dot product), whatever the model's normalisation."""
     return vectors / np.clip(np.linalg.norm(vectors, axis=-1, keepdims=True), 1e-12, None)

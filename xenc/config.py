@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from .bi_losses import check_bi_loss
 from .data.loading import ALIASES, CATALOG, dataset_task
@@ -63,6 +64,13 @@ class XencArguments:
             "train_sampling_strategy=sequential): about 2x faster than random batches at the same accuracy."
         },
     )
+    extra_train_file: str | None = field(
+        default=None,
+        metadata={
+            "help": "A CSV / TSV of sentence1,sentence2,label rows added to the training split, e.g. silver pairs "
+            "labelled by a cross-encoder (AugSBERT, xenc.augment)."
+        },
+    )
     max_train_samples: int | None = field(default=None, metadata={"help": "Use only the first N training pairs."})
     max_eval_samples: int | None = field(default=None, metadata={"help": "Use only the first N eval/test pairs."})
     overwrite_output_dir: bool = field(
@@ -105,6 +113,8 @@ class XencArguments:
             )
         if self.num_negatives < 1:
             raise ValueError(f"num_negatives={self.num_negatives}; a rerank group needs at least 1 negative.")
+        if self.extra_train_file is not None and not Path(self.extra_train_file).is_file():
+            raise FileNotFoundError(f"--extra_train_file {self.extra_train_file}: no such file. Fix: check the path.")
         if self.max_length < 8:
             raise ValueError(f"max_length={self.max_length} is too short for a pair; use 64 or more.")
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import accelerate
 import datasets
+import pandas as pd
 import torch
 import transformers
 from transformers import TrainingArguments
@@ -42,10 +43,23 @@ def load_splits(cfg: XencArguments) -> datasets.DatasetDict:
         raise ValueError(f"{cfg.dataset} has splits {list(splits)}; {missing} missing. Set --train_split etc.")
     data = datasets.DatasetDict({s: _select(splits[s], cfg.max_eval_samples) for s in wanted})
     data[cfg.train_split] = _select(splits[cfg.train_split], cfg.max_train_samples)
+    if cfg.extra_train_file:
+        extra = read_extra_rows(cfg.extra_train_file, data[cfg.train_split].features)
+        data[cfg.train_split] = datasets.concatenate_datasets([data[cfg.train_split], extra])
     if cfg.swap_pairs:  # symmetric task: (a, b) and (b, a) carry the same label
         swapped = data[cfg.train_split].rename_columns({"sentence1": "sentence2", "sentence2": "sentence1"})
         data[cfg.train_split] = datasets.concatenate_datasets([data[cfg.train_split], swapped])
     return data
+
+
+def read_extra_rows(path: str, features: datasets.Features) -> datasets.Dataset:
+    """Rows of a CSV (`.tsv`: tab-separated) with the training split's columns, cast to its features."""
+    frame = pd.read_csv(path, sep="\t" if str(path).endswith(".tsv") else ",", keep_default_na=False)
+    missing = [c for c in features if c not in frame.columns]
+    if missing:
+        raise ValueError(f"--extra_train_file {path}: columns {missing} missing (has {list(frame.columns)}). "
+                         f"Fix: write the columns {list(features)}.")  # fmt: skip
+    return datasets.Dataset.from_pandas(frame[list(features)], preserve_index=False).cast(features)
 
 
 def cpu_description(info: str | None = None) -> str:
