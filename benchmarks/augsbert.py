@@ -39,7 +39,9 @@ def silver_file(args, folder: Path) -> tuple[Path, dict]:
     train = load("stsb", split="train")
     gold = list(zip(train["sentence1"], train["sentence2"]))
     bi = BiEncoder(args.student) if args.sampler == "bi-encoder" else None
-    pairs = sample_pairs(train["sentence1"] + train["sentence2"], args.sampler, args.k, bi_encoder=bi, exclude=gold)
+    pairs = sample_pairs(
+        list(train["sentence1"]) + list(train["sentence2"]), args.sampler, args.k, bi_encoder=bi, exclude=gold
+    )
     silver, seconds = label_pairs(CrossEncoder(args.teacher), pairs)
     folder.mkdir(parents=True, exist_ok=True)
     silver.to_pandas().to_csv(tsv, sep="\t", index=False)

@@ -57,6 +57,22 @@ def test_01_sts_regression_smoke(tiny_model_dir, tmp_path):
 
 
 @pytest.mark.notebooks
+def test_05_cross_teaches_bi_smoke(tiny_base_dir, tmp_path):
+    out = tmp_path / "run"
+    pm.execute_notebook(
+        NOTEBOOKS / "05_cross_teaches_bi.ipynb", tmp_path / "executed.ipynb", cwd=str(NOTEBOOKS),
+        parameters={"base": str(tiny_base_dir), "output_dir": str(out), "smoke": True}, kernel_name="python3",
+        progress_bar=False,
+    )  # fmt: skip
+    summary = json.loads((out / "results.json").read_text())
+    rows = ["bi-encoder, zero-shot", "bi-encoder, trained here", "cross-encoder, trained here",
+            "bi-encoder, gold + silver"]  # fmt: skip
+    assert list(summary["live"]) == rows and all(math.isfinite(summary["live"][r]["spearman"]) for r in rows)
+    assert summary["silver_pairs"] > 0 and summary["provenance"]["n_train"] == 16
+    assert (out / "student" / "modules.json").exists() and (out / "figures" / "silver_labels.png").exists()
+
+
+@pytest.mark.notebooks
 def test_02_nli_classification_smoke(tiny_base_dir, tmp_path):
     out = run_notebook("02_nli_classification.ipynb", tmp_path, model=str(tiny_base_dir))
     summary = json.loads((out / "results.json").read_text())
