@@ -177,8 +177,8 @@ def train_bi_encoder(
     if num_labels and num_labels > 1:
         check_labels(data[cfg.train_split]["label"], len(data[cfg.train_split]), num_labels)
     train_columns = [c for c in data[cfg.train_split].column_names if c.startswith(("sentence", "negative"))]
-    splits = {s: tokenize_texts(data[s], tokenizer, ["sentence1", "sentence2"], cfg.max_length) for s in data}
-    splits[cfg.train_split] = tokenize_texts(data[cfg.train_split], tokenizer, train_columns, cfg.max_length)
+    columns = {s: train_columns if s == cfg.train_split else ["sentence1", "sentence2"] for s in data}
+    splits = {s: tokenize_texts(data[s], tokenizer, columns[s], cfg.max_length) for s in data}
     training_args.eval_on_start = resume is None
     trainer = BiEncoderTrainer(
         encoder, training_args, train_dataset=train_dataset_for(cfg, training_args, splits[cfg.train_split]),
