@@ -201,3 +201,15 @@ def test_extra_training_rows_are_appended_and_checked(tmp_path):
         load_splits(cfg)
     with pytest.raises(FileNotFoundError, match="no such file"):
         parse_args(["--extra_train_file", str(tmp_path / "none.tsv")])
+
+
+def test_xenc_train_with_a_bad_flag_value_is_one_line_and_status_2(tmp_path, capsys):
+    from xenc.cli import main as cli
+
+    for flags, words in ((["--encoder", "bi", "--loss", "bce"], "Unknown bi-encoder loss 'bce'"),
+                         (["--extra_train_file", str(tmp_path / "none.tsv")], "no such file")):  # fmt: skip
+        with pytest.raises(SystemExit) as stop:
+            cli(["train", *flags, "--output_dir", str(tmp_path / "out")])
+        err = capsys.readouterr().err
+        assert stop.value.code == 2 and words in err and "Traceback" not in err and err.count("\n") == 1, err
+    assert not (tmp_path / "out").exists()

@@ -267,12 +267,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
-    if argv and argv[0] == "train":
-        return cmd_train(argv[1:])  # HfArgumentParser owns the train flags
-    args = build_parser().parse_args(argv)
+    train = bool(argv) and argv[0] == "train"  # HfArgumentParser owns the train flags
+    args = argparse.Namespace(command="train") if train else build_parser().parse_args(argv)
     commands = {"eval": cmd_eval, "predict": cmd_predict, "demo": cmd_demo, "reproduce": cmd_reproduce}
     try:
-        {**commands, "summarize": cmd_summarize}[args.command](args)
+        cmd_train(argv[1:]) if train else {**commands, "summarize": cmd_summarize}[args.command](args)
     except (UsageError, ValueError, TypeError, FileNotFoundError, FileExistsError) as err:
         if os.environ.get("XENC_DEBUG"):
             raise
