@@ -213,3 +213,30 @@ def test_xenc_train_with_a_bad_flag_value_is_one_line_and_status_2(tmp_path, cap
         err = capsys.readouterr().err
         assert stop.value.code == 2 and words in err and "Traceback" not in err and err.count("\n") == 1, err
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.slow
+def test_a_bi_encoder_saved_by_sentence_transformers_loads_in_xenc_with_the_same_embeddings(tmp_path):
+    from sentence_transformers import SentenceTransformer
+
+    from xenc import resolve_model
+
+    peer = SentenceTransformer(resolve_model("minilm-l6"), device="cpu")
+    peer.save(str(tmp_path / "peer"))  # the peer's own format of today (its pooling config differs from ours)
+    texts = ["A man is playing a guitar.", "Two dogs run through a field of tall grass."]
+    assert np.allclose(BiEncoder(str(tmp_path / "peer")).encode(texts), peer.encode(texts), atol=1e-5)
+
+
+def test_both_pooling_config_formats_are_read(tmp_path):
+    for config in ({"pooling_mode_cls_token": True, "pooling_mode_mean_tokens": False}, {"pooling_mode": "cls"}):
+        (tmp_path / "1_Pooling").mkdir(exist_ok=True)
+        (tmp_path / "1_Pooling" / "config.json").write_text(json.dumps(config))
+        modules = [
+            {"type": "sentence_transformers.models.Transformer", "path": ""},
+            {"type": "sentence_transformers.sentence_transformer.modules.pooling.Pooling", "path": "1_Pooling"},
+        ]
+        (tmp_path / "modules.json").write_text(json.dumps(modules))  # fmt: skip
+        assert read_pooling(str(tmp_path)) == ("cls", False)
+    (tmp_path / "1_Pooling" / "config.json").write_text(json.dumps({"pooling_mode": "weightedmean"}))
+    with pytest.raises(ValueError, match="not supported"):
+        read_pooling(str(tmp_path))

@@ -65,6 +65,8 @@ def read_pooling(path: str) -> tuple[str, bool]:
         )
     pooling_dir = next((m["path"] for m in modules if m["type"].endswith("Pooling")), None)
     config = json.loads((folder / pooling_dir / "config.json").read_text()) if pooling_dir else {}
+    if isinstance(config.get("pooling_mode"), str):  # sentence-transformers 6: {"pooling_mode": "mean", ...}
+        config = {POOLING_KEYS.get(config["pooling_mode"], f"pooling_mode_{config['pooling_mode']}"): True}
     modes = [mode for mode, key in POOLING_KEYS.items() if config.get(key)]
     others = [k for k, v in config.items() if k.startswith("pooling_mode") and v and k not in POOLING_KEYS.values()]
     if others or len(modes) > 1:
@@ -93,7 +95,7 @@ def save_sentence_model(
     def write(staging: Path) -> None:
         encoder.transformer.save_pretrained(staging, safe_serialization=True)
         tokenizer.save_pretrained(staging)
-        (staging / "1_Pooling").mkdir()
+        (staging / "1_Pooling").mkdir()  # the classic pooling config: every sentence-transformers release reads it
         files = {"modules.json": modules, "1_Pooling/config.json": pooling,
                  "sentence_bert_config.json": {"max_seq_length": max_length, "do_lower_case": False},
                  "config_sentence_transformers.json": {"model_type": "SentenceTransformer",
