@@ -89,9 +89,9 @@ def main_() -> None:
     reproduce(gold_recipe, str(gold_dir), seeds=args.seeds)
     gold, provenance = recipe_results(gold_recipe, gold_dir)
     out = {"teacher": args.teacher, "teacher_test_spearman": teacher_test(args.teacher), "silver": silver,
-           "student": args.student, "student_recipe": recipe, "seeds": args.seeds, "gold_only": stats(gold),
-           "gold_only_provenance": provenance, "gold_silver": stats(students),
-           "environment": environment()}  # fmt: skip
+           "student": args.student, "student_recipe": recipe, "student_epochs": args.student_epochs,
+           "seeds": args.seeds, "gold_only": stats(gold), "gold_only_provenance": provenance,
+           "gold_silver": stats(students), "environment": environment()}  # fmt: skip
     stem = Path("benchmarks/results") / f"augsbert_stsb_{args.student}_{args.sampler}"
     stem.with_suffix(".json").write_text(json.dumps(out, indent=2))
     stem.with_suffix(".md").write_text(table(out))
@@ -101,7 +101,8 @@ def main_() -> None:
 def table(out: dict) -> str:
     g, s, silver = out["gold_only"], out["gold_silver"], out["silver"]
     return (
-        f"| `{out['student']}` bi-encoder, STSb test Spearman | seeds | gold only | gold + silver | gain | teacher "
+        f"| `{out['student']}` bi-encoder, STSb test Spearman | seeds | gold only (recipe) | gold + silver "
+        f"({out['student_epochs']} epoch) | gain | teacher "
         "(test) | silver pairs | labelling |\n|---|---|---|---|---|---|---|---|\n"
         f"| {silver['sampler']}, k = {silver['k']} | {', '.join(map(str, out['seeds']))} | {g['mean']:.4f} ± "
         f"{g['std']:.4f} | {s['mean']:.4f} ± {s['std']:.4f} | {s['mean'] - g['mean']:+.4f} | "

@@ -60,7 +60,8 @@ def summary(results: list[dict], metric: str) -> dict:
     values = [r["metrics"][f"test_{metric}"] for r in results]
     dev = [r["metrics"][f"eval_{metric}"] for r in results]
     wall = float(np.mean([r["metrics"]["wall_time_s"] for r in results]))
-    return {"test": values, "test_mean": float(np.mean(values)), "test_std": float(np.std(values, ddof=1)),
+    spread = float(np.std(values, ddof=1)) if len(values) > 1 else 0.0  # one seed: no spread measured
+    return {"test": values, "test_mean": float(np.mean(values)), "test_std": spread,
             "dev_mean": float(np.mean(dev)), "wall_s": wall}  # fmt: skip
 
 

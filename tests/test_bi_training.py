@@ -50,6 +50,19 @@ def test_in_batch_negatives_skip_other_positives_of_the_same_query():
     assert torch.allclose(loss, F.cross_entropy(scores, torch.arange(3)))
 
 
+def test_in_batch_negatives_mask_only_positives_when_hard_negatives_follow():
+    torch.manual_seed(0)
+    u, v, w = torch.randn(3, 8), torch.randn(3, 8), torch.randn(3, 8)
+    scores = 20 * F.normalize(u, dim=1) @ F.normalize(torch.cat([v, w]), dim=1).T  # (3, 6)
+    scores[0, 1] = scores[1, 0] = -torch.inf  # only the other positive of the same query; its negatives stay
+    loss = MultipleNegativesRankingLoss()([u, v, w], group_ids=torch.tensor([7, 7, 9]))
+    assert torch.allclose(loss, F.cross_entropy(scores, torch.arange(3)))
+    custom = MultipleNegativesRankingLoss(scale=50.0)
+    assert make_bi_loss(custom, "rerank", 8) is custom  # a module is used as given
+    with pytest.raises(ValueError, match="does not fit task 'sts'"):
+        make_bi_loss(custom, "sts", 8)
+
+
 def test_a_loss_that_does_not_fit_the_task_names_the_fix():
     with pytest.raises(ValueError, match="does not fit task 'sts'; use 'cosine'"):
         make_bi_loss("softmax", "sts", 8, 3)
@@ -134,8 +147,14 @@ def test_fit_picks_the_loss_from_the_examples(tmp_path, tiny_base_dir):
     bi.fit(DataLoader(nli, batch_size=3), epochs=1, output_path=str(tmp_path / "nli"), show_progress_bar=False)
     triplets = [InputExample(texts=["a man", "a person", "a dog"])] * 6
     bi.fit(DataLoader(triplets, batch_size=3), epochs=1, output_path=str(tmp_path / "mnrl"), show_progress_bar=False)
-    losses = [json.loads((tmp_path / n / "fit_args.json").read_text())["loss"] for n in ("nli", "mnrl")]
-    assert losses == ["softmax", "mnrl"]
+    unlabelled = [InputExample(texts=["a man", "a person"]), InputExample(texts=["a dog", "a cat"])]  # label 0
+    bi.fit(DataLoader(unlabelled, batch_size=2), output_path=str(tmp_path / "pairs"), show_progress_bar=False)
+    losses = [json.loads((tmp_path / n / "fit_args.json").read_text())["loss"] for n in ("nli", "mnrl", "pairs")]
+    assert losses == ["softmax", "mnrl", "mnrl"]
+    with pytest.raises(ValueError, match="loss_fct='contrastive' is unknown"):
+        bi.fit(DataLoader(unlabelled, batch_size=2), loss_fct="contrastive")
+    with pytest.raises(ValueError, match="not a score in 0..1"):
+        bi.fit(DataLoader([InputExample(texts=["a", "b"], label=4.5)], batch_size=1))
     with pytest.raises(ValueError, match="same number of texts"):
         bi.fit(DataLoader([*triplets[:1], *nli[:1]], batch_size=2))
 
@@ -184,6 +203,10 @@ def test_samplers_make_new_pairs_only(tiny_base_dir):
         assert frozenset(gold[0]) not in keys and len(pairs) <= 2 * len(sentences)
     bm25 = sample_pairs(sentences, "bm25", k=1)
     assert (sentences[2], sentences[3]) in bm25  # the nearest by words
+    bi = BiEncoder(str(tiny_base_dir))
+    cosines = bi.similarity([sentences[0]] * 5, sentences[1:])
+    nearest = sentences[1 + int(np.argmax(cosines))]
+    assert (sentences[0], nearest) in sample_pairs(sentences, "bi-encoder", k=1, bi_encoder=bi)
     with pytest.raises(ValueError, match="needs bi_encoder"):
         sample_pairs(sentences, "bi-encoder")
 

@@ -35,7 +35,7 @@ def sample_pairs(
     seen = {frozenset(p) for p in exclude}
     if method == "random":
         rng = random.Random(seed)
-        neighbours = {i: rng.sample(range(len(unique)), k + 1) for i in range(len(unique))}
+        neighbours = {i: rng.sample(range(len(unique)), min(k + 1, len(unique))) for i in range(len(unique))}
     else:
         if method == "bi-encoder" and bi_encoder is None:
             raise ValueError("The bi-encoder sampler needs bi_encoder= (e.g. BiEncoder('minilm-l6')).")
@@ -56,6 +56,9 @@ def sample_pairs(
 def label_pairs(cross_encoder, pairs: Sequence[tuple[str, str]], batch_size: int = 64) -> tuple[Dataset, float]:
     """Score `pairs` with a trained cross-encoder (the teacher): a `Dataset` of `sentence1`, `sentence2`, `label`
     (its 0..1 score), and the seconds it took."""
+    if cross_encoder.num_labels != 1:
+        raise ValueError(f"The teacher has {cross_encoder.num_labels} classes; label pairs with a one-score (STS) "
+                         "cross-encoder, whose 0..1 scores the bi-encoder's cosine loss learns.")  # fmt: skip
     start = time.perf_counter()
     scores = cross_encoder.predict(list(pairs), batch_size=batch_size, show_progress_bar=True)
     seconds = time.perf_counter() - start

@@ -96,13 +96,17 @@ def check_bi_loss(name: str | None, task: str) -> str:
     return name
 
 
-def make_bi_loss(name: str | None, task: str, dim: int, num_labels: int | None = None) -> nn.Module:
-    """The loss `name` (default: the task's, `DEFAULT_BI_LOSS`) for embeddings of width `dim`.
+def make_bi_loss(name: str | nn.Module | None, task: str, dim: int, num_labels: int | None = None) -> nn.Module:
+    """The loss `name` (default: the task's, `DEFAULT_BI_LOSS`) for embeddings of width `dim`; a loss module is
+    checked against the task and used as it is (e.g. `MultipleNegativesRankingLoss(scale=50)`).
 
     Example:
         >>> make_bi_loss(None, "sts", 384)
         CosineSimilarityLoss()
     """
+    if isinstance(name, nn.Module):
+        check_bi_loss({cls: key for key, cls in BI_LOSSES.items()}.get(type(name), type(name).__name__), task)
+        return name
     name = check_bi_loss(name, task)
     if name == "softmax":
         if not num_labels or num_labels < 2:

@@ -134,7 +134,7 @@ class BiEncoderTrainer(Trainer):
         (in-batch negatives have no meaning on evaluation rows)."""
         inputs = self._prepare_inputs(inputs)
         inner = self.accelerator.unwrap_model(model)
-        with torch.no_grad():
+        with torch.no_grad():  # outside autocast: the best epoch is chosen in fp32, the precision BiEncoder serves in
             u, v = (inner.encoder(**f) for f in inputs["features"][:2])
             scores = inner.loss.score(u, v)
         labels = tuple(inputs[k] for k in self.label_names)
@@ -174,8 +174,8 @@ def train_bi_encoder(
     tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=cfg.trust_remote_code)
     encoder = load_pooled_encoder(path, cfg.allow_pickle, trust_remote_code=cfg.trust_remote_code)
     num_labels = cfg.num_labels or (len(set(data[cfg.train_split]["label"])) if cfg.task == "classification" else None)
-    if num_labels and num_labels > 1:
-        check_labels(data[cfg.train_split]["label"], len(data[cfg.train_split]), num_labels)
+    if cfg.task != "rerank":  # 0..1 scores for the cosine loss, class ids for softmax (extra rows included)
+        check_labels(data[cfg.train_split]["label"], len(data[cfg.train_split]), num_labels or 1)
     train_columns = [c for c in data[cfg.train_split].column_names if c.startswith(("sentence", "negative"))]
     columns = {s: train_columns if s == cfg.train_split else ["sentence1", "sentence2"] for s in data}
     splits = {s: tokenize_texts(data[s], tokenizer, columns[s], cfg.max_length) for s in data}

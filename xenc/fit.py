@@ -186,21 +186,26 @@ def fit_cross_encoder(
         _save(cross_encoder, output_path, record)
 
 
-def _bi_loss_for(examples: list, loss_fct) -> tuple[str, int | None]:
-    """The bi-encoder loss name and class count for `fit`: `loss_fct` (a name or a `xenc.bi_losses` module), else
-    from the examples: three or more texts -> mnrl, float labels -> cosine, int labels -> softmax."""
-    if isinstance(loss_fct, nn.Module):
-        names = {cls: name for name, cls in BI_LOSSES.items()}
-        if type(loss_fct) not in names:
-            raise ValueError(f"loss_fct {type(loss_fct).__name__} is not a bi-encoder loss; use {list(BI_LOSSES)}.")
-        loss_fct = names[type(loss_fct)]
+def _bi_loss_for(examples: list, loss_fct) -> tuple[str | nn.Module, int | None]:
+    """The bi-encoder loss and class count for `fit`: `loss_fct` (a name, or a `xenc.bi_losses` module, used as
+    given), else from the examples: 3+ texts or no labels (all 0) -> mnrl, floats -> cosine, class ids -> softmax."""
+    if isinstance(loss_fct, nn.Module) and type(loss_fct) not in BI_LOSSES.values():
+        raise ValueError(f"loss_fct {type(loss_fct).__name__} is not a bi-encoder loss; use {list(BI_LOSSES)}.")
+    if isinstance(loss_fct, str) and loss_fct not in BI_LOSSES:
+        raise ValueError(f"loss_fct={loss_fct!r} is unknown; use one of {list(BI_LOSSES)}.")
     labels = [ex.label for ex in examples]
     if loss_fct is None:
         ints = all(isinstance(y, int) and not isinstance(y, bool) for y in labels)
-        loss_fct = "mnrl" if len(examples[0].texts) > 2 else "softmax" if ints else "cosine"
-    if loss_fct == "softmax":
-        return loss_fct, max(labels) + 1
-    if loss_fct == "cosine":
+        unlabelled = ints and set(labels) == {0}  # InputExample's default label: (anchor, positive) pairs
+        loss_fct = "mnrl" if len(examples[0].texts) > 2 or unlabelled else "softmax" if ints else "cosine"
+    name = loss_fct if isinstance(loss_fct, str) else {c: n for n, c in BI_LOSSES.items()}[type(loss_fct)]
+    if name == "softmax":
+        numbers = [y for y in labels if isinstance(y, (int, float))]
+        classes = max(2, int(max(numbers)) + 1) if numbers else 2
+        classes = loss_fct.classifier.out_features if isinstance(loss_fct, nn.Module) else classes
+        check_labels(labels, len(labels), classes)  # class ids 0..classes-1, else an error that names them
+        return loss_fct, classes
+    if name == "cosine":
         check_labels(labels, len(labels), 1)
     return loss_fct, None
 
@@ -220,14 +225,15 @@ def fit_bi_encoder(bi_encoder, train_dataloader, evaluator=None, epochs: int = 1
     if not examples or len({len(ex.texts) for ex in examples}) > 1:
         raise ValueError("train_dataloader must hold InputExamples with the same number of texts each (2, or 3+).")
     loss, num_labels = _bi_loss_for(examples, loss_fct)
+    name = loss if isinstance(loss, str) else {c: n for n, c in BI_LOSSES.items()}[type(loss)]
     columns = {f"text{i}": [ex.texts[i] for ex in examples] for i in range(len(examples[0].texts))}
-    labels = {} if loss == "mnrl" else {"label": [ex.label for ex in examples]}
+    labels = {} if name == "mnrl" else {"label": [ex.label for ex in examples]}
     train = tokenize_texts(Dataset.from_dict({**columns, **labels}), bi_encoder.tokenizer, list(columns),
                            bi_encoder.max_length)  # fmt: skip
-    record = {"epochs": epochs, "batch_size": train_dataloader.batch_size, "examples": len(examples), "loss": loss,
+    record = {"epochs": epochs, "batch_size": train_dataloader.batch_size, "examples": len(examples),
               "optimizer_params": optimizer_params or {"lr": 2e-5}, "scheduler": scheduler,
               "warmup_steps": warmup_steps, "weight_decay": weight_decay}  # fmt: skip
-    task = {"cosine": "sts", "softmax": "classification", "mnrl": "rerank"}[loss]
+    record["loss"], task = name, {"cosine": "sts", "softmax": "classification", "mnrl": "rerank"}[name]
     with tempfile.TemporaryDirectory() as tmp:
         args = _training_args(tmp, train_dataloader.batch_size, record, max_grad_norm, use_amp, show_progress_bar,
                               bi_encoder.device)  # fmt: skip

@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import time
 from dataclasses import asdict
+from importlib.metadata import version
 from pathlib import Path
 
 import accelerate
@@ -19,7 +20,6 @@ import torch
 import transformers
 from transformers import TrainingArguments
 
-from . import __version__
 from .config import XencArguments
 from .data import LengthBatchedDataset, load
 
@@ -97,7 +97,7 @@ def environment() -> dict:
         "cpu": cpu_description(),
         "python": platform.python_version(),
         **{m.__name__: m.__version__ for m in (torch, transformers, datasets, accelerate)},
-        "xenc": __version__,
+        "xenc": version("xenc"),
         "commit": source_commit(),
     }
 

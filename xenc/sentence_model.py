@@ -32,6 +32,8 @@ class PooledEncoder(nn.Module):
         if pooling not in POOLING_KEYS:
             raise ValueError(f"pooling={pooling!r} is not supported; use one of {list(POOLING_KEYS)}.")
         self.transformer, self.pooling, self.normalize = transformer, pooling, normalize
+        if getattr(transformer, "pooler", None) is not None:  # BERT's pooler is never used here: no gradient, and
+            transformer.pooler.requires_grad_(False)  # DDP (find_unused_parameters=False) must not wait for one
 
     @property
     def dim(self) -> int:
@@ -48,30 +50,48 @@ class PooledEncoder(nn.Module):
         return nn.functional.normalize(pooled, dim=-1) if self.normalize else pooled
 
 
+def model_file(path: str, name: str) -> Path | None:
+    """`name` inside a local model folder, or in a Hub repo (the cache, or a download when online); None if absent."""
+    if Path(path).is_dir():
+        return Path(path, name) if Path(path, name).is_file() else None
+    from huggingface_hub import hf_hub_download
+
+    try:
+        return Path(hf_hub_download(path, name))
+    except Exception:  # noqa: BLE001 (not in the repo, offline and not cached, or not a repo: a plain checkpoint)
+        return None
+
+
 def read_pooling(path: str) -> tuple[str, bool]:
-    """(pooling, normalize) of a sentence-transformers folder; a plain checkpoint gets what sentence-transformers
-    gives it: mean pooling, no normalisation. A Hub id is read as a plain checkpoint unless it is a local folder."""
-    folder = Path(path)
-    modules_file = folder / "modules.json"
-    if not modules_file.is_file():
+    """(pooling, normalize) of a sentence-transformers model (a folder or a Hub id); a plain checkpoint gets what
+    sentence-transformers gives it: mean pooling, no normalisation."""
+    modules_file = model_file(path, "modules.json")
+    if modules_file is None:
         return "mean", False
     modules = json.loads(modules_file.read_text())
     types = [m["type"].rsplit(".", 1)[-1] for m in modules]
     unknown = [t for t in types if t not in ("Transformer", "Pooling", "Normalize")]
     if unknown:
         raise ValueError(
-            f"{folder} has sentence-transformers modules {unknown} that xenc.BiEncoder does not run; it runs "
+            f"{path} has sentence-transformers modules {unknown} that xenc.BiEncoder does not run; it runs "
             "Transformer, Pooling (mean or cls) and Normalize. Fix: use SentenceTransformer for this model."
         )
     pooling_dir = next((m["path"] for m in modules if m["type"].endswith("Pooling")), None)
-    config = json.loads((folder / pooling_dir / "config.json").read_text()) if pooling_dir else {}
+    pooling_file = model_file(path, f"{pooling_dir}/config.json") if pooling_dir else None
+    config = json.loads(pooling_file.read_text()) if pooling_file else {}
     if isinstance(config.get("pooling_mode"), str):  # sentence-transformers 6: {"pooling_mode": "mean", ...}
         config = {POOLING_KEYS.get(config["pooling_mode"], f"pooling_mode_{config['pooling_mode']}"): True}
     modes = [mode for mode, key in POOLING_KEYS.items() if config.get(key)]
     others = [k for k, v in config.items() if k.startswith("pooling_mode") and v and k not in POOLING_KEYS.values()]
     if others or len(modes) > 1:
-        raise ValueError(f"{folder}: pooling {others or modes} is not supported by xenc.BiEncoder (mean or cls only).")
+        raise ValueError(f"{path}: pooling {others or modes} is not supported by xenc.BiEncoder (mean or cls only).")
     return (modes[0] if modes else "mean"), "Normalize" in types
+
+
+def saved_max_length(path: str) -> int | None:
+    """The `max_seq_length` a sentence-transformers model was saved with (None for a plain checkpoint)."""
+    config = model_file(path, "sentence_bert_config.json")
+    return json.loads(config.read_text()).get("max_seq_length") if config else None
 
 
 def load_pooled_encoder(path: str, allow_pickle: bool = False, **kwargs) -> PooledEncoder:
