@@ -30,7 +30,8 @@ def silver_file(args, folder: Path) -> tuple[Path, dict]:
     """The labelled silver pairs (made, or read from a cache whose record matches) and how they were made."""
     teacher = Path(args.teacher).resolve()
     weights = teacher / "model.safetensors"
-    made_by = {"teacher": str(teacher), "teacher_bytes": weights.stat().st_size, "sampler": args.sampler, "k": args.k}
+    made_by = {"teacher": str(teacher), "teacher_bytes": weights.stat().st_size, "sampler": args.sampler, "k": args.k,
+               "teacher_backend": args.teacher_backend}  # fmt: skip
     record, tsv = folder / "silver.json", folder / "silver.tsv"
     if record.exists() and tsv.exists():
         cached = json.loads(record.read_text())
@@ -42,7 +43,7 @@ def silver_file(args, folder: Path) -> tuple[Path, dict]:
     pairs = sample_pairs(
         list(train["sentence1"]) + list(train["sentence2"]), args.sampler, args.k, bi_encoder=bi, exclude=gold
     )
-    silver, seconds = label_pairs(CrossEncoder(args.teacher), pairs)
+    silver, seconds = label_pairs(CrossEncoder(args.teacher, backend=args.teacher_backend), pairs)
     folder.mkdir(parents=True, exist_ok=True)
     silver.to_pandas().to_csv(tsv, sep="\t", index=False)
     info = {**made_by, "pairs": len(pairs), "label_s": seconds, "pairs_per_s": len(pairs) / seconds}
@@ -50,11 +51,11 @@ def silver_file(args, folder: Path) -> tuple[Path, dict]:
     return tsv, info
 
 
-def teacher_test(teacher: str) -> float:
+def teacher_test(teacher: str, backend: str) -> float:
     test = load("stsb", split="test")
-    return sts_metrics(CrossEncoder(teacher).predict(list(zip(test["sentence1"], test["sentence2"]))), test["label"])[
-        "spearman"
-    ]
+    return sts_metrics(
+        CrossEncoder(teacher, backend=backend).predict(list(zip(test["sentence1"], test["sentence2"]))), test["label"]
+    )["spearman"]
 
 
 def stats(results: list[dict]) -> dict:
@@ -69,6 +70,8 @@ def main_() -> None:
     parser.add_argument("--teacher", required=True, help="a trained STSb cross-encoder folder")
     parser.add_argument("--sampler", choices=SAMPLERS, default="bm25")
     parser.add_argument("--k", type=int, default=3, help="silver pairs per sentence")
+    parser.add_argument("--teacher_backend", choices=("torch", "openvino"), default="openvino",
+                        help="openvino fp32 gives torch's scores (exact), faster on CPUs")  # fmt: skip
     parser.add_argument("--student", default="minilm-l6")
     parser.add_argument("--student_epochs", type=int, default=1)
     parser.add_argument("--seeds", type=int, nargs="+", default=[42, 43, 44])
@@ -88,7 +91,8 @@ def main_() -> None:
     gold_dir = Path(args.runs) / f"reproduce-{gold_recipe}"
     reproduce(gold_recipe, str(gold_dir), seeds=args.seeds)
     gold, provenance = recipe_results(gold_recipe, gold_dir)
-    out = {"teacher": args.teacher, "teacher_test_spearman": teacher_test(args.teacher), "silver": silver,
+    teacher_spearman = teacher_test(args.teacher, args.teacher_backend)
+    out = {"teacher": args.teacher, "teacher_test_spearman": teacher_spearman, "silver": silver,
            "student": args.student, "student_recipe": recipe, "student_epochs": args.student_epochs,
            "seeds": args.seeds, "gold_only": stats(gold), "gold_only_provenance": provenance,
            "gold_silver": stats(students), "environment": environment()}  # fmt: skip
