@@ -105,6 +105,7 @@ def main_() -> None:
 def table(out: dict) -> str:
     g, s, silver = out["gold_only"], out["gold_silver"], out["silver"]
     return (
+        f"### AugSBERT in-domain (STSb), `{out['student']}` student\n\n"
         f"| `{out['student']}` bi-encoder, STSb test Spearman | seeds | gold only (recipe) | gold + silver "
         f"({out['student_epochs']} epoch) | gain | teacher "
         "(test) | silver pairs | labelling |\n|---|---|---|---|---|---|---|---|\n"

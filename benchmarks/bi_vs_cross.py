@@ -97,6 +97,7 @@ def table(out: dict) -> str:
     metric, cost, zs = out["metric"], out["cost_per_1000_pairs"], out["zero_shot"].get(out["metric"])
     cell = lambda r: f"{out[r]['test_mean']:.4f} ± {out[r]['test_std']:.4f} (dev {out[r]['dev_mean']:.4f})"  # noqa: E731
     return (
+        f"### Bi- vs cross-encoder, {out['comparison']}, `{out['base']}`\n\n"
         f"| `{out['base']}`, {out['comparison']} test {metric} | bi-encoder, trained (`{bi}`) | "
         f"cross-encoder, trained (`{cross}`) | bi-encoder, zero-shot | s / 1,000 pairs (bi / cross) |\n"
         "|---|---|---|---|---|\n"
