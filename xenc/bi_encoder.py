@@ -22,9 +22,9 @@ class BiEncoder:
     """Sentence embeddings as a sentence-transformers folder defines them (Transformer, Pooling, Normalize), or mean
     pooling for a plain checkpoint; `similarity` is the cosine of each pair.
 
-    `max_length` defaults to the `max_seq_length` the model was saved with (else 256). `precision` ("fp32", "bf16"
-    for GPUs and CPUs with avx512_bf16 / AMX, "fp16" for GPUs) is the dtype the weights are cast to once, at
-    construction; embeddings are pooled and normalised in fp32. Train with `fit` (keep fp32).
+    `max_length` (default 256); `None` takes the `max_seq_length` the model was saved with, as
+    `SentenceTransformer(path)` does. `precision` ("fp32", "bf16" for GPUs and CPUs with avx512_bf16 / AMX, "fp16"
+    for GPUs) is the dtype the weights are cast to once, at construction; embeddings are pooled and normalised in fp32. Train with `fit` (keep fp32).
 
     Example:
         >>> bi = BiEncoder("minilm-l6")  # doctest: +SKIP
@@ -35,7 +35,7 @@ class BiEncoder:
     def __init__(
         self,
         model_name_or_path: str = DEFAULT_MODEL,
-        max_length: int | None = None,
+        max_length: int | None = 256,
         device: str | None = None,
         allow_pickle: bool = False,
         precision: str = "fp32",
@@ -46,7 +46,7 @@ class BiEncoder:
         self.tokenizer = AutoTokenizer.from_pretrained(self.path)
         self.device, self.precision = check_device(device), precision
         self.encoder = load_pooled_encoder(self.path, allow_pickle).to(self.device, PRECISIONS[precision]).eval()
-        max_length = max_length or saved_max_length(self.path) or 256  # as SentenceTransformer(path) embeds
+        max_length = max_length or saved_max_length(self.path) or 256  # None: as SentenceTransformer(path) embeds
         self.max_length = min(max_length, self.tokenizer.model_max_length)  # never past the position table
 
     @property
