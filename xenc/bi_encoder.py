@@ -24,7 +24,8 @@ class BiEncoder:
 
     `max_length` (default 256); `None` takes the `max_seq_length` the model was saved with, as
     `SentenceTransformer(path)` does. `precision` ("fp32", "bf16" for GPUs and CPUs with avx512_bf16 / AMX, "fp16"
-    for GPUs) is the dtype the weights are cast to once, at construction; embeddings are pooled and normalised in fp32. Train with `fit` (keep fp32).
+    for GPUs) is the dtype the weights are cast to once, at construction; embeddings are pooled and normalised in
+    fp32. Train with `fit` (keep fp32).
 
     Example:
         >>> bi = BiEncoder("minilm-l6")  # doctest: +SKIP
