@@ -186,9 +186,10 @@ def fit_cross_encoder(
         _save(cross_encoder, output_path, record)
 
 
-def _bi_loss_for(examples: list, loss_fct) -> tuple[str | nn.Module, int | None]:
-    """The bi-encoder loss and class count for `fit`: `loss_fct` (a name, or a `xenc.bi_losses` module, used as
-    given), else from the examples: 3+ texts or no labels (all 0) -> mnrl, floats -> cosine, class ids -> softmax."""
+def _bi_loss_for(examples: list, loss_fct) -> tuple[str | nn.Module, str, int | None]:
+    """The bi-encoder loss, its name and the class count for `fit`: `loss_fct` (a name, or a `xenc.bi_losses`
+    module, used as given), else from the examples: 3+ texts or no labels (all 0) -> mnrl, floats -> cosine,
+    class ids -> softmax."""
     if isinstance(loss_fct, nn.Module) and type(loss_fct) not in BI_LOSSES.values():
         raise ValueError(f"loss_fct {type(loss_fct).__name__} is not a bi-encoder loss; use {list(BI_LOSSES)}.")
     if isinstance(loss_fct, str) and loss_fct not in BI_LOSSES:
@@ -204,10 +205,10 @@ def _bi_loss_for(examples: list, loss_fct) -> tuple[str | nn.Module, int | None]
         classes = max(2, int(max(numbers)) + 1) if numbers else 2
         classes = loss_fct.classifier.out_features if isinstance(loss_fct, nn.Module) else classes
         check_labels(labels, len(labels), classes)  # class ids 0..classes-1, else an error that names them
-        return loss_fct, classes
+        return loss_fct, name, classes
     if name == "cosine":
         check_labels(labels, len(labels), 1)
-    return loss_fct, None
+    return loss_fct, name, None
 
 
 def fit_bi_encoder(bi_encoder, train_dataloader, evaluator=None, epochs: int = 1, loss_fct=None,
@@ -224,8 +225,7 @@ def fit_bi_encoder(bi_encoder, train_dataloader, evaluator=None, epochs: int = 1
     examples = _examples_in_loader_order(train_dataloader)
     if not examples or len({len(ex.texts) for ex in examples}) > 1:
         raise ValueError("train_dataloader must hold InputExamples with the same number of texts each (2, or 3+).")
-    loss, num_labels = _bi_loss_for(examples, loss_fct)
-    name = loss if isinstance(loss, str) else {c: n for n, c in BI_LOSSES.items()}[type(loss)]
+    loss, name, num_labels = _bi_loss_for(examples, loss_fct)
     columns = {f"text{i}": [ex.texts[i] for ex in examples] for i in range(len(examples[0].texts))}
     labels = {} if name == "mnrl" else {"label": [ex.label for ex in examples]}
     train = tokenize_texts(Dataset.from_dict({**columns, **labels}), bi_encoder.tokenizer, list(columns),
