@@ -6,7 +6,16 @@ import numpy as np
 import pytest
 
 from xenc.bi_encoder import BiEncoder
-from xenc.recipes import PRETRAIN, RECIPES, recipe_results, reproduce, summarize_runs, train_seed
+from xenc.recipes import (
+    PRETRAIN,
+    RECIPES,
+    recipe_results,
+    record_runs,
+    reproduce,
+    summarize_runs,
+    train_seed,
+    write_record,
+)
 
 
 def test_summarize_runs_gives_mean_and_sample_std(tmp_path):
@@ -79,3 +88,23 @@ def test_every_pretrain_stage_parses(name):
 
     cfg, args = parse_args([*PRETRAIN[name], "--output_dir", "unused"])
     assert cfg.dataset and args.num_train_epochs >= 1
+
+
+def test_a_committed_record_stands_in_for_runs_not_made_here(tmp_path):
+    runs, records = tmp_path / "runs", tmp_path / "records"
+    (runs / "seed-42").mkdir(parents=True)
+    result = {"metrics": {"test_spearman": 0.83, "eval_spearman": 0.87, "untrained_loss": 0.7},
+              "environment": {"commit": "abc1234", "cpu": "Some CPU (flags), 2 cores"}}  # fmt: skip
+    (runs / "seed-42" / "results.json").write_text(json.dumps(result))
+    path = write_record("stsb", runs, records, extra=["--bf16", "true"])
+    record = json.loads(path.read_text())
+    assert record["command"] == "xenc reproduce stsb --extra --bf16 true" and record["flags"] == RECIPES["stsb"]
+    assert record["seeds"]["42"]["metrics"] == {"test_spearman": 0.83, "eval_spearman": 0.87}  # no training detail
+    # where the runs are, they win; where they are not, the record answers and says so
+    assert recipe_results("stsb", runs, records)[1].startswith("`xenc reproduce stsb`, seeds 42")
+    results, line = recipe_results("stsb", tmp_path / "elsewhere", records)
+    assert [r["metrics"]["test_spearman"] for r in results] == [0.83]
+    assert line.startswith("recorded: `xenc reproduce stsb --extra --bf16 true`, seeds 42, commit abc1234, 20")
+    assert "Some CPU" in line and recipe_results("stsb-mpnet", tmp_path / "elsewhere", records) == ([], "")
+    with pytest.raises(FileNotFoundError, match="xenc reproduce stsb"):
+        record_runs("stsb", tmp_path / "elsewhere")

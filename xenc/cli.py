@@ -210,11 +210,13 @@ def print_summary(summary: dict[str, tuple[float, float]], n_runs: int, title: s
 
 
 def cmd_reproduce(args: argparse.Namespace) -> None:
-    from .recipes import reproduce
+    from .recipes import reproduce, write_record
 
     out = args.output_dir or f"runs/reproduce-{args.recipe}"
     summary = reproduce(args.recipe, out, args.seeds, args.extra)
     print_summary(summary, len(args.seeds), f"recipe {args.recipe} in {out}")
+    if args.record:
+        print(f"record: {write_record(args.recipe, out, args.record, args.extra)}")
 
 
 def cmd_summarize(args: argparse.Namespace) -> None:
@@ -260,6 +262,8 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument(
         "--extra", nargs=argparse.REMAINDER, default=[], help="more train flags, e.g. --extra --bf16 true"
     )
+    rep.add_argument("--record", default=None, help="a folder (e.g. benchmarks/results/recipes) to write the "
+                     "runs' small record to, which notebooks and docs read where the runs are not")  # fmt: skip
     summ = sub.add_parser("summarize", help="mean ± std of the results.json of finished runs")
     summ.add_argument("runs", nargs="+")
     return parser

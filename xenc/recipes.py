@@ -89,17 +89,64 @@ def summarize_runs(run_dirs: list[str | Path]) -> dict[str, tuple[float, float]]
     }
 
 
-def recipe_results(recipe: str, folder: str | Path) -> tuple[list[dict], str]:
+def recipe_results(recipe: str, folder: str | Path, recorded: str | Path | None = None) -> tuple[list[dict], str]:
     """The `results.json` of each finished seed of `xenc reproduce recipe` in `folder`, and one line naming the runs
-    for a results table (recipe, seeds, commit, date); `([], "")` when no seed has finished."""
+    for a results table (recipe, seeds, commit, date); `([], "")` when no seed has finished.
+
+    With `recorded` (a folder of `record_runs` files, e.g. the repository's `benchmarks/results/recipes`), a recipe
+    never run here is read from its committed record instead, and the line starts with "recorded:".
+    """
     files = sorted(Path(folder).glob("seed-*/results.json"))
     if not files:
-        return [], ""
+        return read_record(recipe, recorded) if recorded else ([], "")
     results = [json.loads(p.read_text()) for p in files]
     seeds = "/".join(p.parent.name.removeprefix("seed-") for p in files)
     commits = sorted({r.get("environment", {}).get("commit") or "not recorded" for r in results})
     day = time.strftime("%Y-%m-%d", time.gmtime(max(p.stat().st_mtime for p in files)))
     return results, f"`xenc reproduce {recipe}`, seeds {seeds}, commit {', '.join(commits)}, {day}, {folder}"
+
+
+RECORD_KEYS = (*SUMMARY_KEYS, "wall_time_s", "train_runtime")
+
+
+def record_runs(recipe: str, folder: str | Path, extra: list[str] | None = None) -> dict:
+    """A small record of the finished seeds in `folder` to commit (no weights): the command, the recipe's flags and
+    per seed the test/dev metrics, wall time, date and environment (commit, CPU, versions)."""
+    files = sorted(Path(folder).glob("seed-*/results.json"))
+    if not files:
+        raise FileNotFoundError(f"No finished seed (seed-N/results.json) in {folder}: run `xenc reproduce {recipe}`.")
+    seeds = {}
+    for path in files:
+        result = json.loads(path.read_text())
+        metrics = {k: v for k, v in result["metrics"].items() if k in RECORD_KEYS}
+        day = time.strftime("%Y-%m-%d", time.gmtime(path.stat().st_mtime))
+        seeds[path.parent.name.removeprefix("seed-")] = {"metrics": metrics, "date": day,
+                                                         "environment": result.get("environment", {})}  # fmt: skip
+    command = " ".join(["xenc reproduce", recipe, *(["--extra", *extra] if extra else [])])
+    return {"recipe": recipe, "command": command, "flags": RECIPES.get(recipe), "seeds": seeds}
+
+
+def write_record(recipe: str, folder: str | Path, records: str | Path, extra: list[str] | None = None) -> Path:
+    """`record_runs` written to `records/recipe.json`; returns its path."""
+    path = Path(records) / f"{recipe}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record_runs(recipe, folder, extra), indent=2) + "\n")
+    return path
+
+
+def read_record(recipe: str, records: str | Path) -> tuple[list[dict], str]:
+    """A committed record as `recipe_results` returns runs: `([], "")` when `records` holds none for `recipe`."""
+    path = Path(records) / f"{recipe}.json"
+    if not path.exists():
+        return [], ""
+    record = json.loads(path.read_text())
+    results = [{"metrics": s["metrics"], "environment": s["environment"]} for s in record["seeds"].values()]
+    seeds = record["seeds"].values()
+    commits = ", ".join(sorted({s["environment"].get("commit") or "not recorded" for s in seeds}))
+    cpus = ", ".join(sorted({s["environment"].get("cpu", "CPU not recorded").split(" (")[0] for s in seeds}))
+    day = max(s["date"] for s in seeds)
+    line = f"`{record['command']}`, seeds {'/'.join(record['seeds'])}, commit {commits}, {day}, {cpus}"
+    return results, f"recorded: {line} ({path.name})"
 
 
 def _output(folder: Path) -> list[str]:
