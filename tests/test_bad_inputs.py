@@ -55,6 +55,7 @@ EX = [InputExample(texts=p, label=0.5) for p in PAIRS]
 LONG_QUERY = "what is the one long question that takes more than eight tokens"
 API_CASES = [
     ("predict-a-string", lambda m, t: one(m).predict("a man"), TypeError, "list of \\[text_a, text_b\\] pairs"),
+    ("encode-a-sentence", lambda m, t: one(m).encode(["a man"]), TypeError, "no sentence embedding.*BiEncoder"),
     ("predict-three-texts", lambda m, t: one(m).predict([["a", "b", "c"]]), ValueError, "expected a pair"),
     ("predict-none-text", lambda m, t: one(m).predict([["a", None]]), TypeError, "both texts must be str"),
     ("predict-number-text", lambda m, t: one(m).predict([["a", 3]]), TypeError, "both texts must be str"),

@@ -25,6 +25,14 @@ def run_notebook(name: str, tmp_path: Path, **parameters) -> Path:
     return out
 
 
+def solutions_pass(executed: Path) -> bool:
+    """The last code cell runs the solutions through every exercise's check: all print "correct"."""
+    cells = json.loads(executed.read_text())["cells"]
+    last = next(c for c in reversed(cells) if c["cell_type"] == "code")
+    printed = "".join("".join(o.get("text", "")) for o in last["outputs"])
+    return printed.count("correct") >= 3 and "not yet" not in printed
+
+
 @pytest.mark.notebooks
 def test_01_sts_regression_smoke(tiny_model_dir, tmp_path):
     out = tmp_path / "run"
@@ -46,7 +54,9 @@ def test_01_sts_regression_smoke(tiny_model_dir, tmp_path):
     keys = ["bi_encoder_spearman", "untrained_spearman", "fit_test_spearman", "test_spearman", "test_pearson",
             "mse_test_spearman", "fusion_test_spearman"]  # fmt: skip
     assert all(math.isfinite(summary[k]) for k in keys), summary
-    assert summary["provenance"]["n_train"] == 16 and summary["provenance"]["commit"]
+    assert summary["provenance"]["n_train_fit"] == 16 and summary["provenance"]["commit"]
+    assert summary["provenance"]["mode"] == "learner"  # the default a learner gets
+    assert solutions_pass(tmp_path / "executed.ipynb")
     shares = summary["attention_share"]  # per layer, before and after training: shares of attention in 0..1
     assert len(shares) == 2 and all(0 <= s <= 1 for layer in shares.values() for s in layer)
     table = pd.read_csv(out / "results.csv")
@@ -80,6 +90,7 @@ def test_02_nli_classification_smoke(tiny_base_dir, tmp_path):
             "ece_before", "ece_after", "threshold", "sts_only_spearman", "sts_after_nli_spearman"]  # fmt: skip
     assert all(math.isfinite(summary[k]) for k in keys), summary
     assert summary["temperature"] > 0 and summary["provenance"]["n_train"] == 16
+    assert summary["provenance"]["mode"] == "learner" and solutions_pass(tmp_path / "executed.ipynb")
     table = pd.read_csv(out / "results.csv")
     assert table["value"].notna().all() and table["run"].str.startswith("this notebook").sum() == 7
     assert table["run"].str.startswith("published: ").sum() == 6  # SBERT's two STSb rows, 3 MNLI, 1 SNLI
@@ -101,7 +112,11 @@ def test_03_bi_vs_cross_reranking_smoke(tiny_model_dir, tiny_base_dir, tmp_path)
     summary = json.loads((out / "results.json").read_text())
     assert summary["bi_rate"] > 0 and summary["ce_rate"] > 0 and math.isfinite(summary["all_pairs_agreement"])
     name = Path(tiny).name
-    assert set(summary["trecqa"]) == {"BM25", f"bi-encoder {name}", f"cross-encoder {name}"}
+    assert set(summary["trecqa"]) == {"BM25", f"bi-encoder {name}", f"cross-encoder {name}",
+                                      "cross-encoder STSb cross-encoder, no TrecQA training"}
+    assert summary["provenance"]["mode"] == "learner" and solutions_pass(tmp_path / "executed.ipynb")
+    top100 = summary["scifact_top100"]  # the bi-encoder's top 100, re-ranked: recall@100 cannot change
+    assert len({round(row["recall@100"], 9) for row in list(top100.values())[:2]}) == 1
     assert all(0 <= row["test MAP"] <= 1 for row in summary["trecqa"].values())
     assert set(summary["scifact_by_k"]) == {"2", "4"} and summary["provenance"]["test_queries"] == 8
     assert summary["scifact_chosen"][name]["k"] in (2, 3)
@@ -109,11 +124,11 @@ def test_03_bi_vs_cross_reranking_smoke(tiny_model_dir, tiny_base_dir, tmp_path)
     assert not (tmp_path / "scifact").exists() and not (tmp_path / "trecqa").exists()  # never where a full run looks
     table = pd.read_csv(out / "results.csv")
     ours = table[table["run"].str.startswith("this notebook")]
-    assert len(ours) == 3 + 5 + 2 and ours["value"].between(0, 1).all()  # TrecQA methods, first stages, reranker x2
+    assert len(ours) == 4 + 5 + 2 + 1 and ours["value"].between(0, 1).all()  # TrecQA, first stages, reranker x2, top 100
     assert f"hybrid: BM25 + bi-encoder {name}" in set(ours["system"])  # beside the hybrid of all three
     weights = summary["scifact_hybrid_weights"]["hybrid"]
     assert len(weights) == 3 and sum(weights.values()) == pytest.approx(1)
-    assert ours["run"].str.contains("; model ").sum() == 1 + 2  # the trained rows name the model they loaded
+    assert ours["run"].str.contains("; model ").sum() == 1 + 2 + 1  # the trained rows name the model they loaded
     assert table["run"].str.startswith("published: ").sum() == 4  # TrecQA MAP / MRR, SciFact x2
     assert set(summary["fast_paths"]) == {"torch fp32", "torch bf16", "OpenVINO fp32", "OpenVINO int8, guarded"}
     assert summary["fastest"] in summary["fast_paths"]

@@ -256,6 +256,13 @@ class CrossEncoder:
         out = scores if convert_to_tensor else scores.numpy() if convert_to_numpy else list(scores)
         return out[0] if single else out
 
+    def encode(self, *args, **kwargs):
+        """A cross-encoder has no sentence embedding: it reads two texts together and outputs their score."""
+        raise TypeError(
+            "A cross-encoder gives no sentence embedding: it scores two texts read together, so there is no vector "
+            "to index or compare. Use xenc.BiEncoder(...).encode(sentences) for embeddings and predict([[a, b]]) here."
+        )
+
     def rank(
         self,
         query: str,
