@@ -80,6 +80,7 @@ def test_05_cross_teaches_bi_smoke(tiny_base_dir, tmp_path):
     assert list(summary["live"]) == rows and all(math.isfinite(summary["live"][r]["spearman"]) for r in rows)
     assert summary["silver_pairs"] > 0 and summary["provenance"]["n_train"] == 16
     assert (out / "student" / "modules.json").exists() and (out / "figures" / "silver_labels.png").exists()
+    assert summary["provenance"]["mode"] == "learner" and solutions_pass(tmp_path / "executed.ipynb")
 
 
 @pytest.mark.notebooks
