@@ -342,3 +342,26 @@ def test_predict_counts_and_reports_the_pairs_it_truncates(models, caplog):
     assert model.last_truncated == 2 and "2 of 3 pairs were longer than max_length=16" in caplog.text
     model.predict(PAIRS)
     assert model.last_truncated == 0
+
+
+def test_predict_refuses_an_output_that_is_the_input_through_a_link(models, tmp_path, capsys):
+    data = tmp_path / "pairs.csv"
+    data.write_text("sentence1,sentence2,label\na,b,0.5\n")
+    os.link(data, tmp_path / "hard.csv")
+    (tmp_path / "soft.csv").symlink_to(data)
+    for link in ("hard.csv", "soft.csv"):
+        argv = ["predict", "--model", models["one"], "--input", str(data), "--output", str(tmp_path / link)]
+        with pytest.raises(SystemExit) as stop:
+            cli([*argv, "--overwrite"])
+        assert stop.value.code == 2 and "is the input file" in capsys.readouterr().err
+    assert data.read_text() == "sentence1,sentence2,label\na,b,0.5\n"  # labels kept
+
+
+def test_an_overwriting_save_removes_the_weights_it_replaces(models, tmp_path):
+    out = tmp_path / "model"
+    one(models).save_pretrained(out)
+    (out / "pytorch_model.bin").write_bytes(b"an older save's pickle")
+    (out / "notes.txt").write_text("mine")
+    one(models).save_pretrained(out, overwrite=True)
+    assert not (out / "pytorch_model.bin").exists() and (out / "notes.txt").read_text() == "mine"
+    assert CrossEncoder(str(out)).predict(PAIRS).shape == (2,)

@@ -113,8 +113,12 @@ def test_03_bi_vs_cross_reranking_smoke(tiny_model_dir, tiny_base_dir, tmp_path)
     summary = json.loads((out / "results.json").read_text())
     assert summary["bi_rate"] > 0 and summary["ce_rate"] > 0 and math.isfinite(summary["all_pairs_agreement"])
     name = Path(tiny).name
-    assert set(summary["trecqa"]) == {"BM25", f"bi-encoder {name}", f"cross-encoder {name}",
-                                      "cross-encoder STSb cross-encoder, no TrecQA training"}
+    assert set(summary["trecqa"]) == {
+        "BM25",
+        f"bi-encoder {name}",
+        f"cross-encoder {name}",
+        "cross-encoder STSb cross-encoder, no TrecQA training",
+    }
     assert summary["provenance"]["mode"] == "learner" and solutions_pass(tmp_path / "executed.ipynb")
     top100 = summary["scifact_top100"]  # the bi-encoder's top 100, re-ranked: recall@100 cannot change
     assert len({round(row["recall@100"], 9) for row in list(top100.values())[:2]}) == 1
@@ -125,7 +129,8 @@ def test_03_bi_vs_cross_reranking_smoke(tiny_model_dir, tiny_base_dir, tmp_path)
     assert not (tmp_path / "scifact").exists() and not (tmp_path / "trecqa").exists()  # never where a full run looks
     table = pd.read_csv(out / "results.csv")
     ours = table[table["run"].str.startswith("this notebook")]
-    assert len(ours) == 4 + 5 + 2 + 1 and ours["value"].between(0, 1).all()  # TrecQA, first stages, reranker x2, top 100
+    # TrecQA methods, first stages, reranker alone and fused, the top 100 re-ranked
+    assert len(ours) == 4 + 5 + 2 + 1 and ours["value"].between(0, 1).all()
     assert f"hybrid: BM25 + bi-encoder {name}" in set(ours["system"])  # beside the hybrid of all three
     weights = summary["scifact_hybrid_weights"]["hybrid"]
     assert len(weights) == 3 and sum(weights.values()) == pytest.approx(1)

@@ -108,3 +108,12 @@ def test_a_committed_record_stands_in_for_runs_not_made_here(tmp_path):
     assert "Some CPU" in line and recipe_results("stsb-mpnet", tmp_path / "elsewhere", records) == ([], "")
     with pytest.raises(FileNotFoundError, match="xenc reproduce stsb"):
         record_runs("stsb", tmp_path / "elsewhere")
+
+
+def test_reproduce_refuses_a_repeated_seed_and_another_recipes_folder(tmp_path):
+    with pytest.raises(ValueError, match="repeat"):
+        reproduce("stsb", str(tmp_path), seeds=[42, 42])
+    (tmp_path / "seed-42").mkdir()
+    (tmp_path / "seed-42" / "recipe.txt").write_text("sick-e\n")
+    with pytest.raises(FileExistsError, match="recipe 'sick-e', not 'stsb'"):
+        train_seed("stsb", tmp_path / "seed-42", 42)

@@ -155,11 +155,16 @@ def cmd_eval(args: argparse.Namespace) -> None:
     print_table(rows, f"{args.model} on {name}")
 
 
+def _same_file(a: str | Path, b: str | Path) -> bool:
+    """Whether two existing paths are one file (hard or symbolic links included)."""
+    return Path(a).exists() and Path(b).exists() and os.path.samefile(a, b)
+
+
 def cmd_predict(args: argparse.Namespace) -> None:
     df = read_pairs(args.input, args.sep, args.encoding)
     if args.output:
         out_path = Path(args.output)
-        if args.input != "-" and out_path.resolve() == Path(args.input).resolve():
+        if args.input != "-" and _same_file(out_path, args.input):
             raise UsageError(f"--output {args.output} is the input file; write the scores to another file.")
         if not out_path.parent.is_dir():
             raise UsageError(f"--output {args.output}: folder {out_path.parent} does not exist; create it first.")

@@ -155,6 +155,16 @@ def _output(folder: Path) -> list[str]:
     return ["--output_dir", str(folder), *(["--resume_from_checkpoint", "true"] if stopped else [])]
 
 
+def claim_folder(folder: Path, recipe: str) -> None:
+    """Mark `folder` as `recipe`'s (`recipe.txt`); refuse a folder that another recipe's runs already hold."""
+    mark = folder / "recipe.txt"
+    if mark.exists() and mark.read_text().strip() != recipe:
+        raise FileExistsError(f"{folder} holds a run of recipe {mark.read_text().strip()!r}, not {recipe!r}; "
+                              "pass another --output_dir.")  # fmt: skip
+    folder.mkdir(parents=True, exist_ok=True)
+    mark.write_text(recipe + "\n")
+
+
 def train_seed(recipe: str, folder: str | Path, seed: int, extra: list[str] | None = None) -> Path:
     """Train `recipe` once, with `seed`, into `folder` (kept when its `results.json` exists); returns the folder.
 
@@ -167,6 +177,7 @@ def train_seed(recipe: str, folder: str | Path, seed: int, extra: list[str] | No
     if recipe not in RECIPES:
         raise ValueError(f"Unknown recipe {recipe!r}; known: {list(RECIPES)}.")
     folder, extra = Path(folder), list(extra or [])
+    claim_folder(folder, recipe)
     if (folder / "results.json").exists():
         logger.warning("%s: finished (results.json); kept, not run again.", folder)
         return folder
@@ -187,5 +198,7 @@ def reproduce(recipe: str, output_dir: str, seeds=SEEDS, extra: list[str] | None
     when the same command runs again: finished seeds are kept, a seed stopped mid-run resumes from its last complete
     checkpoint.
     """
+    if len(set(seeds)) != len(seeds):
+        raise ValueError(f"Seeds {list(seeds)} repeat one; a repeated seed is the same run, not another sample.")
     dirs = [train_seed(recipe, Path(output_dir) / f"seed-{seed}", seed, extra) for seed in seeds]
     return summarize_runs(dirs)

@@ -35,10 +35,21 @@ def fresh_staging(folder: Path) -> Path:
     return staging_path(folder)
 
 
+WEIGHT_PATTERNS = ("model*.safetensors", "pytorch_model*.bin", "*.safetensors.index.json", "*.bin.index.json")
+
+
 def move_into(staging: Path, folder: Path) -> None:
-    """Move every file of `staging` into `folder` (same file system: each move is atomic), `config.json` last."""
+    """Move every file of `staging` into `folder` (same file system: each move is atomic), `config.json` last.
+
+    Weights files in `folder` that this save does not write (an older `pytorch_model.bin` beside the new
+    safetensors, the shards of a larger save) are removed, so the folder loads only what was just saved.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "config.json").unlink(missing_ok=True)
+    if any(staging.glob(pattern) for pattern in WEIGHT_PATTERNS):
+        written = {p.name for p in staging.iterdir()}
+        for stale in (p for pattern in WEIGHT_PATTERNS for p in folder.glob(pattern) if p.name not in written):
+            stale.unlink()
     files = sorted((p for p in staging.rglob("*") if p.is_file()), key=lambda p: p.name == "config.json")
     for src in files:
         dst = folder / src.relative_to(staging)
