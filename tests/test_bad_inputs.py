@@ -365,3 +365,13 @@ def test_an_overwriting_save_removes_the_weights_it_replaces(models, tmp_path):
     one(models).save_pretrained(out, overwrite=True)
     assert not (out / "pytorch_model.bin").exists() and (out / "notes.txt").read_text() == "mine"
     assert CrossEncoder(str(out)).predict(PAIRS).shape == (2,)
+
+
+def test_eval_ranks_candidate_lists_and_refuses_a_retrieval_set(models, capsys):
+    cli(["eval", "--model", models["one"], "--dataset", "trecqa", "--split", "validation"])
+    printed = capsys.readouterr().out
+    assert "map" in printed and "mrr@10" in printed and "spearman" not in printed  # 0/1 labels get MAP, not Spearman
+    with pytest.raises(SystemExit) as stop:
+        cli(["eval", "--model", models["one"], "--dataset", "scifact"])
+    err = capsys.readouterr().err
+    assert stop.value.code == 2 and "retrieval set" in err and "Traceback" not in err

@@ -112,7 +112,7 @@ def cmd_train(argv: list[str]) -> None:
 def cmd_eval(args: argparse.Namespace) -> None:
     from .checks import encode_labels
     from .data import load
-    from .metrics import NLIAccuracyF1, STSCorrelation
+    from .metrics import NLIAccuracyF1, STSCorrelation, rerank_metrics
 
     name = args.data or f"{args.dataset}/{args.split}"
     if args.data:
@@ -120,7 +120,11 @@ def cmd_eval(args: argparse.Namespace) -> None:
         if "label" not in df.columns:
             raise UsageError(f"{name}: no label column; eval needs sentence1,sentence2,label (predict does not).")
     else:
-        df = load(args.dataset, split=args.split).to_pandas()
+        data = load(args.dataset, split=args.split)
+        if not hasattr(data, "to_pandas"):  # a retrieval set: a corpus, queries and judgments, not pairs
+            raise UsageError(f"{args.dataset} is a retrieval set (corpus, queries, judgments), not a pair list; "
+                             "score a first stage's top k with xenc.beir.score_top_k (notebook 03).")  # fmt: skip
+        df = data.to_pandas()
     if len(df) < 2:
         raise UsageError(f"{name}: {len(df)} pair(s); a correlation or an accuracy needs at least 2.")
     model = load_scorer(args)
@@ -145,7 +149,9 @@ def cmd_eval(args: argparse.Namespace) -> None:
             raise UsageError(f"{name}: class id {labels.max()} but the model has {model.num_labels} classes.")
     start = time.perf_counter()
     scores = model.predict(list(zip(df["sentence1"], df["sentence2"])), batch_size=args.batch_size)
-    if model.num_labels == 1:
+    if model.num_labels == 1 and "qid" in df.columns:  # candidate lists per query: ranking metrics, not Spearman
+        metrics = rerank_metrics(scores, labels, df["qid"].to_numpy())
+    elif model.num_labels == 1:
         metrics = STSCorrelation(keep_in_memory=True).compute(predictions=scores, references=labels)
     else:
         metrics = NLIAccuracyF1(keep_in_memory=True).compute(
