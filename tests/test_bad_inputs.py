@@ -17,6 +17,7 @@ from transformers import AutoTokenizer, BertForSequenceClassification, BertModel
 from tests.conftest import tiny_config
 from xenc import CrossEncoder, CrossEncoderTrainer, InputExample
 from xenc.cli import main as cli
+from xenc.cli import read_pairs
 from xenc.data import tokenize_pairs
 from xenc.data.mirror import read_nli, read_stsb
 from xenc.train import main, parse_args
@@ -164,7 +165,9 @@ CLI_CASES = [
     ("input-missing", None, ["predict", "--input", "{tmp}/none.csv"], "no such file"),
     ("input-empty", b"", ["predict"], "the file is empty"),
     ("input-not-utf8", CSV_HEADER.encode() + b"caf\xe9,a,0.5\n", ["predict"], "is not utf-8"),
-    ("input-ragged", b"sentence1,sentence2\na,b\nc,d,e,f\n", ["predict"], "line 3"),
+    ("input-ragged", b"sentence1,sentence2\na,b\nc,d,e,f\n", ["predict"], "line 3 has 4 fields, the header 2"),
+    ("input-short-row", b"sentence1,sentence2,label\na,b,0.5\nc,d\n", ["eval"], "line 3 has 2 fields, the header 3"),
+    ("input-extra-field", b"sentence1\tsentence2\tlabel\na\tb\t0.5\tx\n", ["predict", "--sep", "\t"], "line 2 has 4"),
     ("input-header-only", b"sentence1,sentence2\n", ["predict"], "no rows"),
     ("input-empty-text", b"sentence1,sentence2\na,b\nc, \n", ["predict"], "empty sentence2 on line(s) [3]"),
     ("input-one-column", b"text\nhello\n", ["predict"], "need columns"),
@@ -375,3 +378,10 @@ def test_eval_ranks_candidate_lists_and_refuses_a_retrieval_set(models, capsys):
         cli(["eval", "--model", models["one"], "--dataset", "scifact"])
     err = capsys.readouterr().err
     assert stop.value.code == 2 and "retrieval set" in err and "Traceback" not in err
+
+
+def test_a_trailing_separator_on_every_row_reads_the_pairs_unshifted(tmp_path):
+    data = tmp_path / "pairs.tsv"
+    data.write_text("sentence1\tsentence2\tlabel\na man\ta dog\t0.5\t\nc\td\t0.1\t\n")
+    df = read_pairs(str(data))
+    assert df["sentence1"].tolist() == ["a man", "c"] and df["label"].tolist() == ["0.5", "0.1"]

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import csv
+import io
 import os
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +40,18 @@ class UsageError(Exception):
     """A bad command line or input file: printed as one line, exit status 2."""
 
 
+def check_fields(path: str, text: str, sep: str) -> None:
+    """Every row has the header's number of fields (empty fields after them, a trailing separator, are allowed):
+    a row with more or fewer would shift or drop a column. The error names the row's line."""
+    rows = csv.reader(io.StringIO(text), delimiter=sep)
+    header = next(rows, None)
+    for row in rows:
+        extra = row[len(header) :]
+        if row and (len(row) < len(header) or any(field.strip() for field in extra)):
+            raise UsageError(f"{path}: line {rows.line_num} has {len(row)} fields, the header {len(header)}. "
+                             f"Fix: quote texts that contain {sep!r}, or pass --sep.")  # fmt: skip
+
+
 def read_pairs(path: str, sep: str | None = None, encoding: str = "utf-8") -> pd.DataFrame:
     """Read a CSV/TSV with `sentence1,sentence2[,label]` columns (or the first two columns as the pair).
 
@@ -47,8 +62,11 @@ def read_pairs(path: str, sep: str | None = None, encoding: str = "utf-8") -> pd
     if path != "-" and not Path(path).is_file():
         raise UsageError(f"{path}: no such file. Fix: check the path (or pass - to read stdin).")
     try:
-        df = pd.read_csv(sys.stdin if path == "-" else path, sep=sep, keep_default_na=False, encoding=encoding,
-                         dtype=str)  # fmt: skip
+        text = sys.stdin.read() if path == "-" else Path(path).read_bytes().decode(encoding)
+        check_fields(path, text, sep)
+        with warnings.catch_warnings():  # check_fields allowed only empty trailing fields: nothing is lost
+            warnings.simplefilter("ignore", pd.errors.ParserWarning)
+            df = pd.read_csv(io.StringIO(text), sep=sep, keep_default_na=False, dtype=str, index_col=False)
     except pd.errors.EmptyDataError as err:
         raise UsageError(
             f"{path}: the file is empty; it needs a header sentence1,sentence2[,label] and rows."
