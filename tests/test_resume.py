@@ -112,3 +112,27 @@ def test_resume_names_what_is_missing(resume, words, tiny_model_dir, tmp_path):
     with pytest.raises(FileNotFoundError, match=words):
         main(*parse_args([*flags(tiny_model_dir, tmp_path / "out"), "--resume_from_checkpoint",
                           resume.format(tmp=tmp_path)]))  # fmt: skip
+
+
+def test_resume_refuses_another_runs_checkpoint_unless_forced(tiny_model_dir, uninterrupted, killed, tmp_path):
+    assert json.loads((killed / "checkpoint-6" / "run_identity.json").read_text())["seed"] == 42
+    out = shutil.copytree(killed, tmp_path / "other")
+    other = [*flags(tiny_model_dir, out), "--resume_from_checkpoint", "true"]
+    with pytest.raises(ValueError, match=r"another run's: seed 42 there, 7 here.*--force_resume true"):
+        main(*parse_args([*other, "--seed", "7"]))
+    with pytest.raises(ValueError, match=r"learning_rate 5e-05 there, 0.001 here"):
+        main(*parse_args([*other, "--learning_rate", "1e-3"]))
+    (out / "checkpoint-6" / "run_identity.json").unlink()  # a checkpoint that does not say whose run it is
+    with pytest.raises(ValueError, match="does not record whose run it is"):
+        main(*parse_args(other))
+    metrics = main(*parse_args([*other, "--force_resume", "true"]))
+    assert metrics["resume_forced"] is True and metrics["resumed_from"].endswith("checkpoint-6")
+    assert json.loads((out / "results.json").read_text())["metrics"]["resume_forced"] is True
+
+
+def test_resume_true_refuses_a_checkpoint_without_optimizer_state(tiny_model_dir, killed, tmp_path):
+    out = shutil.copytree(killed, tmp_path / "weights-only")
+    for checkpoint in out.glob("checkpoint-*"):
+        (checkpoint / "optimizer.pt").unlink(missing_ok=True)
+    with pytest.raises(ValueError, match="no optimizer state"):
+        main(*parse_args([*flags(tiny_model_dir, out), "--resume_from_checkpoint", "true"]))

@@ -23,7 +23,7 @@ from .runs import (
     check_world,
     effective_batch_size,
     load_splits,
-    resume_point,
+    resume_checked,
     train_dataset_for,
     untrained_metrics,
     write_results,
@@ -167,7 +167,7 @@ def train_bi_encoder(
     out = Path(training_args.output_dir)
     check_world(training_args)
     check_output_dir(out, cfg.overwrite_output_dir)
-    resume = resume_point(out, training_args.resume_from_checkpoint)
+    resume, callbacks, resumed = resume_checked(cfg, training_args, callbacks)
     set_seed(training_args.seed)
     data = bi_columns(cfg, training_args, load_splits(cfg))
     path = resolve_model(cfg.model)
@@ -188,6 +188,7 @@ def train_bi_encoder(
     metrics = {"train_pairs": len(splits[cfg.train_split]), "epochs": training_args.num_train_epochs}
     metrics.update(num_processes=training_args.world_size, effective_batch_size=effective_batch_size(training_args))
     result = trainer.train(resume_from_checkpoint=resume)
+    metrics.update(resumed)
     metrics.update(untrained_metrics(trainer.state.log_history), **result.metrics)
     metrics.update(trainer.evaluate(), train_steps=trainer.state.global_step)
     if cfg.test_split:

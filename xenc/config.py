@@ -82,6 +82,9 @@ class XencArguments:
     allow_pickle: bool = field(
         default=False, metadata={"help": "Read pickle weights (pytorch_model.bin); by default only safetensors."}
     )
+    force_resume: bool = field(
+        default=False, metadata={"help": "Resume from a checkpoint of another run (recorded in results.json)."}
+    )
 
     def __post_init__(self) -> None:
         if self.test_split is not None and self.test_split.lower() in ("", "none"):

@@ -18,7 +18,7 @@ import datasets
 import pandas as pd
 import torch
 import transformers
-from transformers import TrainingArguments
+from transformers import TrainerCallback, TrainingArguments
 
 from .config import XencArguments
 from .data import LengthBatchedDataset, load
@@ -135,8 +135,7 @@ def resume_point(out: Path, resume_from_checkpoint: str | None) -> str | None:
                 f"--resume_from_checkpoint true: {out} has no complete checkpoint (checkpoint-*/trainer_state.json). "
                 "Fix: drop the flag to start afresh, or pass the checkpoint folder."
             )
-        return str(complete[-1])
-    folder = Path(resume_from_checkpoint)
+    folder = complete[-1] if str(resume_from_checkpoint).lower() == "true" else Path(resume_from_checkpoint)
     if not (folder / "trainer_state.json").exists():
         raise FileNotFoundError(
             f"--resume_from_checkpoint {folder}: no trainer_state.json there (not a checkpoint, or one killed while "
@@ -148,6 +147,57 @@ def resume_point(out: Path, resume_from_checkpoint: str | None) -> str | None:
             "--save_only_model true), so training cannot continue exactly. Fix: start afresh."
         )
     return str(folder)
+
+
+IDENTITY_FILE = "run_identity.json"
+IDENTITY_CFG = ("model", "encoder", "dataset", "task", "loss", "teacher", "num_negatives", "train_split", "max_length",
+                "truncation", "swap_pairs", "length_batches", "extra_train_file", "max_train_samples")  # fmt: skip
+IDENTITY_ARGS = ("seed", "learning_rate", "per_device_train_batch_size", "gradient_accumulation_steps",
+                 "num_train_epochs", "max_steps", "warmup_steps", "weight_decay", "lr_scheduler_type",
+                 "label_smoothing_factor", "bf16", "fp16", "world_size")  # fmt: skip
+
+
+def run_identity(cfg: XencArguments, training_args: TrainingArguments) -> dict:
+    """What makes a run this run: its model, data and every argument that changes training (JSON values)."""
+    values = {**{k: getattr(cfg, k) for k in IDENTITY_CFG}, **{k: getattr(training_args, k) for k in IDENTITY_ARGS}}
+    return json.loads(json.dumps(values, default=str))
+
+
+class IdentityCallback(TrainerCallback):
+    """Writes the run's identity into every checkpoint it saves, for `check_identity` to read on resume."""
+
+    def __init__(self, identity: dict):
+        self.identity = identity
+
+    def on_save(self, args, state, control, **kwargs):
+        folder = Path(args.output_dir) / f"checkpoint-{state.global_step}"
+        if state.is_world_process_zero and folder.is_dir():
+            (folder / IDENTITY_FILE).write_text(json.dumps(self.identity, indent=2))
+
+
+def check_identity(checkpoint: str, identity: dict, force: bool) -> None:
+    """Refuse to resume from a checkpoint of another run (or one that does not say whose it is) unless forced."""
+    path = Path(checkpoint) / IDENTITY_FILE
+    saved = json.loads(path.read_text()) if path.exists() else None
+    differ = {k: (saved.get(k), v) for k, v in identity.items() if saved.get(k) != v} if saved else {}
+    if (saved is None or differ) and not force:
+        what = ("it does not record whose run it is (no run_identity.json)" if saved is None else "it is another "
+                "run's: " + "; ".join(f"{k} {a!r} there, {b!r} here" for k, (a, b) in differ.items()))  # fmt: skip
+        raise ValueError(
+            f"--resume_from_checkpoint {checkpoint}: {what}. Continuing would train its weights under this run's "
+            "settings. Fix: resume with the same settings, start afresh, or pass --force_resume true (recorded in "
+            "results.json)."
+        )
+
+
+def resume_checked(cfg: XencArguments, training_args: TrainingArguments, callbacks: list | None) -> tuple:
+    """(checkpoint to resume from or None, callbacks + the identity writer, what results.json records of it)."""
+    identity = run_identity(cfg, training_args)
+    resume = resume_point(Path(training_args.output_dir), training_args.resume_from_checkpoint)
+    if resume:
+        check_identity(resume, identity, cfg.force_resume)
+    record = {"resumed_from": resume, "resume_forced": bool(resume and cfg.force_resume)} if resume else {}
+    return resume, [*(callbacks or []), IdentityCallback(identity)], record
 
 
 def train_dataset_for(cfg: XencArguments, training_args: TrainingArguments, train: datasets.Dataset):

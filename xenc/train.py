@@ -45,7 +45,7 @@ from .runs import (  # noqa: F401 (cpu_description, environment, source_commit: 
     has_accelerator,
     load_splits,
     pads_to_8,
-    resume_point,
+    resume_checked,
     source_commit,
     train_dataset_for,
     untrained_metrics,
@@ -131,7 +131,7 @@ def main(
     out = Path(training_args.output_dir)
     check_world(training_args)
     check_output_dir(out, cfg.overwrite_output_dir)  # on every process, so a refusal stops them all
-    resume = resume_point(out, training_args.resume_from_checkpoint)
+    resume, callbacks, resumed = resume_checked(cfg, training_args, callbacks)
     set_seed(training_args.seed)
     data = load_splits(cfg)
     model, tokenizer = _load_model(cfg, data[cfg.train_split])
@@ -163,6 +163,7 @@ def main(
     metrics = {"train_pairs": len(encoded[cfg.train_split]), "epochs": training_args.num_train_epochs}
     metrics.update(num_processes=training_args.world_size, effective_batch_size=effective_batch_size(training_args))
     result = trainer.train(resume_from_checkpoint=resume)
+    metrics.update(resumed)
     metrics.update(untrained_metrics(trainer.state.log_history))
     metrics.update(result.metrics, train_steps=trainer.state.global_step)
     metrics.update(trainer.evaluate())
