@@ -3,6 +3,7 @@
 import json
 import shutil
 import sys
+from pathlib import Path
 from unittest.mock import patch
 
 import numpy as np
@@ -33,10 +34,36 @@ def test_openvino_fp32_gives_torch_scores_and_is_cached_beside_the_model(model_d
     np.testing.assert_allclose(ours, CrossEncoder(str(model_dir)).predict(PAIRS), atol=1e-5)
     cached = sorted(p.name for p in (model_dir / "openvino").iterdir())
     key = f"{weights_hash(CrossEncoder(str(model_dir)).model)}-first{SCORER_VERSION}"
-    assert cached == [f"{key}-fp32.{ext}" for ext in ("bin", "xml")]
+    assert cached == [f"{key}-fp32.{ext}" for ext in ("bin", "sha256.json", "xml")]
     again = CrossEncoder(str(model_dir), backend="openvino")
     np.testing.assert_allclose(again.predict(PAIRS), ours, atol=1e-6)  # read back from the cache
     assert sorted(p.name for p in (model_dir / "openvino").iterdir()) == cached
+
+
+@pytest.mark.parametrize("damage", ["changed in place", "cut short", "unrecorded"])
+def test_a_damaged_cached_conversion_is_converted_again(model_dir, damage):
+    exact = CrossEncoder(str(model_dir), backend="openvino").predict(PAIRS)
+    xml = next((model_dir / "openvino").glob("*.xml"))
+    weights = xml.with_suffix(".bin")
+    data = bytearray(weights.read_bytes())
+    if damage == "changed in place":  # same size, other numbers
+        data[-64:] = bytes(64)
+        weights.write_bytes(bytes(data))
+    elif damage == "cut short":
+        weights.write_bytes(bytes(data[: len(data) // 2]))
+    else:
+        xml.with_suffix(".sha256.json").unlink()
+    with pytest.warns(UserWarning, match="does not match the hashes saved with it"):
+        again = CrossEncoder(str(model_dir), backend="openvino").predict(PAIRS)
+    np.testing.assert_allclose(again, exact, atol=1e-6)
+    assert CrossEncoder(str(model_dir), backend="openvino").predict(PAIRS) == pytest.approx(exact, abs=1e-6)
+
+
+def test_a_cache_folder_that_cannot_be_written_falls_back_to_a_temporary_one(model_dir, monkeypatch):
+    monkeypatch.setattr("xenc.backends.conversion_folder", lambda path: Path("/proc/xenc-cannot-write"))
+    with pytest.warns(UserWarning, match="cannot be written"):
+        ours = CrossEncoder(str(model_dir), backend="openvino").predict(PAIRS)
+    np.testing.assert_allclose(ours, CrossEncoder(str(model_dir)).predict(PAIRS), atol=1e-5)
 
 
 def test_changed_weights_are_converted_again(model_dir):
@@ -75,7 +102,7 @@ def test_bf16_and_fp16_keep_their_own_guard_records(model_dir):
                              guard_pairs=(PAIRS, LABELS), quality_tolerance=1.0)  # fmt: skip
         model.predict(PAIRS[:2])
         checks[precision] = model.quality_check
-    records = sorted(path.name.split(".")[1] for path in (model_dir / "openvino").glob("*.json"))
+    records = sorted(path.name.split(".")[1] for path in (model_dir / "openvino").glob("*-guard-*.json"))
     assert [record.split("-guard-")[0] for record in records] == ["bf16", "fp16"]  # fp16 never reads bf16's result
     assert set(checks["bf16"]) - {"tolerance", "token_keep"} == {"metric", "fp32", "bf16"} and "fp16" in checks["fp16"]
 

@@ -3,7 +3,9 @@ layers (`token_keep`), every approximation behind a quality guard.
 
 The converted model is cached beside a local model folder (`<folder>/openvino/`; xenc's cache for Hub, installed or
 read-only models), keyed by a hash of the weights, the precision, token_keep, max_length and the calibration pairs,
-so a changed model is converted again; the fp32 weights are never replaced. Needs `pip install "xenc[fast]"`.
+so a changed model is converted again; the fp32 weights are never replaced. Each conversion is saved with the
+SHA-256 of its files and verified before use: a changed or cut-short one is converted again, with a warning.
+Needs `pip install "xenc[fast]"`.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import inspect
 import json
 import os
 import sys
+import tempfile
 import warnings
 from functools import partial
 from pathlib import Path
@@ -125,21 +128,54 @@ def openvino_scorer(
         name = f"{key}-int8-{max_length}-{calib}"
     path = conversion_folder(model_path) / f"{name}.xml"
     core = ov.Core()
-    if path.exists():
-        ov_model = core.read_model(path)
-    else:
+    ov_model = core.read_model(path) if verified(path) else None
+    if ov_model is None:
         ov_model = convert(net, tokenizer)
         if precision == "int8":
             ov_model = quantize(ov_model, tokenizer, calibration, max_length)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        staging = path.with_name(f".{path.stem}.{os.getpid()}.xml")
-        ov.save_model(ov_model, staging, compress_to_fp16=False)
-        staging.with_suffix(".bin").replace(path.with_suffix(".bin"))
-        staging.replace(path)  # the .xml last: a cut-short save leaves no .xml that reads
+        path = save_conversion(ov, ov_model, path)
     config = {"PERFORMANCE_HINT": "LATENCY", "INFERENCE_NUM_THREADS": torch.get_num_threads()}
     if OV_HINTS[precision]:
         config["INFERENCE_PRECISION_HINT"] = OV_HINTS[precision]
     return OpenVINOScorer(core.compile_model(ov_model, "CPU", config), f"openvino {precision} ({path})", path)
+
+
+def file_hashes(xml: Path) -> dict[str, str]:
+    """SHA-256 of a conversion's .xml and .bin, by the names they are read under."""
+    return {f.suffix: hashlib.sha256(f.read_bytes()).hexdigest() for f in (xml, xml.with_suffix(".bin"))}
+
+
+def verified(path: Path) -> bool:
+    """Whether a cached conversion is there and matches the hashes written with it; a changed, cut-short or unrecorded
+    one is reported and converted again."""
+    record = path.with_suffix(".sha256.json")
+    if not path.exists():
+        return False
+    if record.exists() and path.with_suffix(".bin").exists() and json.loads(record.read_text()) == file_hashes(path):
+        return True
+    warnings.warn(f"{path}: the cached conversion does not match the hashes saved with it (changed, cut short or "
+                  "unrecorded); converting it again.", stacklevel=3)  # fmt: skip
+    return False
+
+
+def save_conversion(ov, ov_model, path: Path) -> Path:
+    """Write a conversion atomically with its hashes (.xml last); a folder that cannot be written falls back to a
+    temporary one, with a warning. Returns where it was written."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        staging = path.with_name(f".{path.stem}.{os.getpid()}.xml")
+        ov.save_model(ov_model, staging, compress_to_fp16=False)
+    except OSError as err:
+        fallback = Path(tempfile.mkdtemp(prefix="xenc-openvino-")) / path.name
+        warnings.warn(f"{path.parent} cannot be written ({err.strerror}); caching in {fallback.parent} for this "
+                      "process only.", stacklevel=3)  # fmt: skip
+        return save_conversion(ov, ov_model, fallback)
+    record = path.with_suffix(".sha256.json")
+    record.with_name(f".{record.name}.{os.getpid()}").write_text(json.dumps(file_hashes(staging)))
+    staging.with_suffix(".bin").replace(path.with_suffix(".bin"))
+    record.with_name(f".{record.name}.{os.getpid()}").replace(record)
+    staging.replace(path)  # the .xml last: a cut-short save leaves no .xml that reads
+    return path
 
 
 def own_pairs(model_path: str, split: str, limit: int) -> tuple[list, np.ndarray] | None:
