@@ -9,7 +9,7 @@ Usage (from the repository root; about 12 minutes with minilm-l6 on 2 CPU cores,
 As notebook 03 (the same `xenc.beir` code): 80 train queries held out as dev (seed 42), hard negatives mined from
 BM25's top 50 (margin 0), a fresh one-output head on `--base` (a one-output cross-encoder keeps its own), bf16
 training, scoring at 256 tokens (`--score_max_length`) in bf16. Both dev and test rerank the top k of the two-way
-hybrid (BM25 0.7 + `minilm-l6` bi-encoder 0.3, chosen on dev; notebook 03 adds `mpnet-base` since session 23),
+hybrid (BM25 0.7 + `minilm-l6` bi-encoder 0.3, chosen on dev; notebook 03's first stage also adds `mpnet-base`),
 cached in runs/rerank_sweep/first_stage.json.
 The model goes to runs/rerank_sweep/<loss>[-<base>] or `--name`, with -seed-N for a seed other than 42 (kept: a
 second call only scores). Prints one JSON
