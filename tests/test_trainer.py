@@ -117,3 +117,16 @@ def test_sts_needs_one_label_and_classes_must_fit_the_head(tmp_path, make_traine
 def test_nli_with_a_one_label_model_is_refused_before_training(tmp_path, make_trainer, tiny_model, sts_train):
     with pytest.raises(ValueError, match="needs a model with num_labels=3, but it has 1"):
         make_trainer(tmp_path, tiny_model, task="nli", train_dataset=sts_train)
+
+
+def test_every_cross_loss_is_one_class_in_one_table_the_tasks_read():
+    from xenc.losses import CROSS_LOSSES, losses_for
+    from xenc.tasks import TASKS
+
+    for name, cls in CROSS_LOSSES.items():
+        assert cls.name == name and cls.tasks and "Example" in cls.__doc__, name
+        assert all(name in TASKS[task].losses for task in cls.tasks)
+    assert {task: TASKS[task].losses for task in TASKS} == {task: losses_for(task) for task in TASKS}
+    for name in ("bce", "mse", "ranknet", "kl"):  # label smoothing only where a class is the target
+        with pytest.raises(ValueError, match="label_smoothing_factor"):
+            CROSS_LOSSES[name](label_smoothing=0.1)

@@ -32,8 +32,9 @@ class XencArguments:
     loss: str | None = field(
         default=None,
         metadata={
-            "help": "cross: bce (default) or mse for sts; ce for classes; bce, listwise, ranknet, lambda for rerank. "
-            "bi: cosine for sts, softmax for classes, mnrl (in-batch negatives) for rerank (the defaults)."
+            "help": "cross (xenc.losses): bce (default) or mse for sts; ce for classes; bce, listwise, ranknet, "
+            "lambda, margin_mse, kl (with --teacher) for rerank. bi (xenc.bi_losses): cosine for sts, softmax for "
+            "classes, mnrl (in-batch negatives) for rerank (the defaults)."
         },
     )
     teacher: str | None = field(

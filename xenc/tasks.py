@@ -1,15 +1,18 @@
-"""What each task is, in one table: head size, label names, losses, the metric the best model is chosen by, and
-how a logit becomes a score. Config, trainer, metrics, `CrossEncoder`, training and the data readers read it."""
+"""What each task is, in one table: head size, label names, losses (from `xenc.losses`), the metric the best model is
+chosen by, and how a logit becomes a score. Config, trainer, metrics, `CrossEncoder`, training and the data readers
+read it."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .losses import DISTILLATION_LOSSES, GROUP_LOSSES, losses_for
+
+__all__ = ["DISTILLATION_LOSSES", "GROUP_LOSSES", "ID2LABEL", "LABEL2ID", "TASKS", "Task", "check_loss", "get_task"]
+
 # Fixed for every NLI set in xenc (the order SNLI/MNLI use on the Hub). Training and inference must share it.
 LABEL2ID = {"entailment": 0, "neutral": 1, "contradiction": 2}
 ID2LABEL = {i: label for label, i in LABEL2ID.items()}
-DISTILLATION_LOSSES = ("margin_mse", "kl")  # labels: a teacher's logits for every pair of the group
-GROUP_LOSSES = ("listwise", "ranknet", "lambda", *DISTILLATION_LOSSES)  # trained on rerank groups
 
 
 @dataclass(frozen=True)
@@ -24,10 +27,10 @@ class Task:
 
 
 TASKS: dict[str, Task] = {
-    "sts": Task(1, ("bce", "mse"), "spearman", "sigmoid"),
-    "nli": Task(3, ("ce",), "accuracy", "argmax", LABEL2ID),
-    "classification": Task(None, ("ce",), "accuracy", "argmax"),
-    "rerank": Task(1, ("bce", *GROUP_LOSSES), "map", "sigmoid"),
+    "sts": Task(1, losses_for("sts"), "spearman", "sigmoid"),
+    "nli": Task(3, losses_for("nli"), "accuracy", "argmax", LABEL2ID),
+    "classification": Task(None, losses_for("classification"), "accuracy", "argmax"),
+    "rerank": Task(1, losses_for("rerank"), "map", "sigmoid"),
 }
 
 

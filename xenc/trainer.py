@@ -2,86 +2,13 @@
 
 from __future__ import annotations
 
-import torch
-import torch.nn.functional as F
 from transformers import Trainer
 
+from .losses import pair_loss
 from .metrics import metrics_for_task
-from .tasks import DISTILLATION_LOSSES, GROUP_LOSSES, TASKS, check_loss, get_task
+from .tasks import check_loss, get_task
 
-LOSSES = {name: task.losses for name, task in TASKS.items()}  # task -> losses it trains with (from TASKS)
-
-
-def pair_loss(loss: str, label_smoothing: float = 0.0):
-    """Loss `f(outputs, labels, num_items_in_batch)` for Trainer's `compute_loss_func`.
-
-    Sums over the batch and divides by `num_items_in_batch` (the pairs in the whole accumulated batch, across
-    processes) when Trainer passes it, so 8x1 and 4x2 gradient accumulation give the same update; else the mean.
-    `bce`: BCE-with-logits on 0..1 labels; `mse`: squared error of sigmoid(logit), so scores stay in 0..1 as
-    `predict` returns them; `ce`: cross-entropy over class logits; `listwise`: softmax cross-entropy over each
-    group's scores (logits of (groups x pairs_per_group) rows from `RerankCollator`, labels = index of the positive),
-    so `num_items_in_batch` counts groups; `ranknet`: pairwise logistic loss of the positive against each negative
-    of its group, averaged per group; `lambda`: the same pairs weighted by how much NDCG swapping them would change
-    in the current ranking (LambdaRank / LambdaLoss style: mistakes near the top cost more); `margin_mse`
-    (distillation, Hofstaetter et al. 2020): squared error between the student's and the teacher's margins
-    s_pos - s_neg; `kl`: KL divergence from the teacher's softmax over the group to the student's; for these two
-    `labels` are the teacher's logits, (groups, pairs_per_group), positive first. `label_smoothing`
-    (`TrainingArguments.label_smoothing_factor`, which Trainer itself skips when a loss function is given) applies to
-    `ce` and `listwise`.
-    """
-
-    def compute(outputs, labels: torch.Tensor, num_items_in_batch: torch.Tensor | int | None = None):
-        logits = outputs["logits"] if isinstance(outputs, dict) else outputs[0]  # (batch, num_labels)
-        if loss == "bce":
-            total = F.binary_cross_entropy_with_logits(logits.view(-1), labels.float().view(-1), reduction="sum")
-        elif loss == "mse":
-            total = F.mse_loss(torch.sigmoid(logits.view(-1)), labels.float().view(-1), reduction="sum")
-        elif loss == "listwise":
-            groups = logits.view(labels.shape[0], -1)  # (groups, 1 + negatives)
-            total = F.cross_entropy(groups, labels.long().view(-1), reduction="sum", label_smoothing=label_smoothing)
-        elif loss in DISTILLATION_LOSSES:
-            groups = logits.view(labels.shape[0], -1)  # (groups, 1 + negatives), positive first
-            teacher = labels.to(groups.dtype).view_as(groups)
-            if loss == "margin_mse":
-                margins = (groups[:, :1] - groups[:, 1:]) - (teacher[:, :1] - teacher[:, 1:])
-                total = margins.pow(2).mean(1).sum()
-            else:
-                kl = F.kl_div(F.log_softmax(groups, 1), F.log_softmax(teacher, 1), reduction="none", log_target=True)
-                total = kl.sum(1).sum()
-        elif loss in ("ranknet", "lambda"):
-            total = pairwise_loss(logits.view(labels.shape[0], -1), labels.long().view(-1, 1), loss == "lambda")
-        else:
-            total = F.cross_entropy(logits, labels.long().view(-1), reduction="sum", label_smoothing=label_smoothing)
-        return total / (num_items_in_batch if num_items_in_batch is not None else labels.shape[0])
-
-    if loss not in ("bce", "mse", "ce", *GROUP_LOSSES):
-        raise ValueError(
-            f"Unknown loss {loss!r}; use 'bce' or 'mse' for 0..1 scores, 'ce' for classes, "
-            f"one of {GROUP_LOSSES} for rerank groups."
-        )
-    if label_smoothing and loss in ("bce", "mse"):
-        raise ValueError(
-            f"label_smoothing_factor={label_smoothing} applies to class losses ('ce', 'listwise'), not {loss!r}: "
-            "0..1 score labels are already soft. Set --label_smoothing_factor 0."
-        )
-    return compute
-
-
-def pairwise_loss(groups: torch.Tensor, positive: torch.Tensor, ndcg_weighted: bool) -> torch.Tensor:
-    """Sum over groups of the mean of log(1 + exp(s_neg - s_pos)) over each group's negatives.
-
-    Args:
-        groups: (groups, pairs_per_group) scores. positive: (groups, 1) index of the positive in its group.
-        ndcg_weighted: weight each (positive, negative) pair by |1/log2(1 + rank_pos) - 1/log2(1 + rank_neg)|,
-            the NDCG change of swapping the two in the current ranking (one relevant item: ideal DCG = 1).
-    """
-    negative = torch.ones_like(groups, dtype=torch.bool).scatter(1, positive, False)  # (groups, pairs)
-    pairs = F.softplus(groups - groups.gather(1, positive)) * negative
-    if ndcg_weighted:
-        ranks = groups.detach().argsort(1, descending=True).argsort(1) + 1  # 1-based rank of each pair in its group
-        gain = 1.0 / torch.log2(1.0 + ranks.to(groups.dtype))
-        pairs = pairs * (gain.gather(1, positive) - gain).abs()
-    return (pairs.sum(1) / negative.sum(1)).sum()
+__all__ = ["CrossEncoderTrainer", "pair_loss"]
 
 
 class CrossEncoderTrainer(Trainer):
