@@ -157,5 +157,13 @@ def test_an_activation_outside_torch_nn_is_never_imported(tiny_model_dir, tmp_pa
     config = json.loads((tmp_path / "m" / "config.json").read_text())
     config["sentence_transformers"]["activation_fn"] = "os.system"
     (tmp_path / "m" / "config.json").write_text(json.dumps(config))
+    (tmp_path / "m" / "config_sentence_transformers.json").unlink()  # the config.json way (sentence-transformers 3)
     loaded = CrossEncoder(str(tmp_path / "m"))
+    assert isinstance(loaded.activation_fn, torch.nn.Sigmoid) and "not imported" in caplog.text
+    model.save_pretrained(tmp_path / "m2")
+    st_config = json.loads((tmp_path / "m2" / "config_sentence_transformers.json").read_text())
+    st_config["activation_fn"] = "os.system"  # the 4-6 way
+    (tmp_path / "m2" / "config_sentence_transformers.json").write_text(json.dumps(st_config))
+    caplog.clear()
+    loaded = CrossEncoder(str(tmp_path / "m2"))
     assert isinstance(loaded.activation_fn, torch.nn.Sigmoid) and "not imported" in caplog.text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import warnings
 from collections.abc import Callable, Iterable, Sequence
@@ -12,9 +13,10 @@ import torch
 from transformers import AutoModelForSequenceClassification, AutoTokenizer, PretrainedConfig
 
 from .backends import BACKENDS, QUALITY_TOLERANCE, import_openvino
+from .cards import cross_card, write_card
 from .checks import check_device, check_model_folder, check_output_dir
 from .first_token import supports_first_token
-from .heads import has_classifier_head, mark_activation, saved_activation
+from .heads import has_classifier_head, mark_activation, saved_activation, write_st_config
 from .models import DEFAULT_MODEL, load_pretrained, resolve_model
 from .saving import save_atomically
 from .scoring import CHUNK_SIZE, PRECISIONS, pair_logits
@@ -163,6 +165,8 @@ class CrossEncoder:
             quality_tolerance,
         )
         self.token_keep = token_keep
+        record = Path(path) / "results.json" if folder else None  # how a saved model was trained: its model card
+        self.training_record = json.loads(record.read_text()) if record and record.is_file() else None
         self.quality_check = None  # the guard's numbers once a non-fp32 OpenVINO path was checked
         self.last_truncated = 0  # pairs the last predict cut at max_length (also logged as a warning)
         self._low_precision = (None, None)  # (fp32 weights' version key, their bf16/fp16 copy)
@@ -306,8 +310,11 @@ class CrossEncoder:
         def write(folder: Path) -> None:
             self.model.save_pretrained(folder, safe_serialization=safe_serialization)
             self.tokenizer.save_pretrained(folder)
+            write_st_config(folder, self.model.config)
 
         save_atomically(path, write)  # a save cut short leaves no folder that loads
+        task = "sts" if self.num_labels == 1 else "classification"
+        write_card(path, cross_card(Path(path).name, task, self.num_labels, self.max_length, self.training_record))
 
     save = save_pretrained
 

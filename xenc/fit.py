@@ -32,7 +32,16 @@ FIT_RECORD = "fit_args.json"  # written beside every model `fit` saves: a later 
 
 
 def _save(cross_encoder, output_path: str, record: dict) -> None:
-    """Save the model to `output_path` (replacing only model and tokenizer files) and the fit's record beside it."""
+    """Save the model to `output_path` (replacing only model and tokenizer files) and the fit's record beside it;
+    the model card names the fit's settings and score."""
+    hyper = {"learning_rate": record["optimizer_params"].get("lr"), "num_train_epochs": record["epochs"],
+             "per_device_train_batch_size": record["batch_size"], "warmup_steps": record["warmup_steps"],
+             "weight_decay": record["weight_decay"]}  # fmt: skip
+    score = {"eval_" + record["evaluator"]: record["best_score"]} if "best_score" in record else {}
+    data = f"{record['examples']} InputExample pairs (`CrossEncoder.fit`)"
+    cross_encoder.training_record = {"config": {"model": record.get("base"), "train_split": data,
+                                                "eval_split": "the evaluator's pairs"},
+                                     "training_args": hyper, "metrics": score}  # fmt: skip
     cross_encoder.save_pretrained(output_path, overwrite=True)
     (Path(output_path) / FIT_RECORD).write_text(json.dumps(record, indent=2, default=str))
 
@@ -159,7 +168,8 @@ def fit_cross_encoder(
         {"sentence1": [e.texts[0] for e in examples], "sentence2": [e.texts[1] for e in examples], "label": labels}
     )
     train = tokenize_pairs(data, cross_encoder.tokenizer, max_length=cross_encoder.max_length)
-    record = {"epochs": epochs, "batch_size": train_dataloader.batch_size, "examples": len(examples),
+    record = {"base": cross_encoder.model_path, "evaluator": type(evaluator).__name__ if evaluator else None,
+              "epochs": epochs, "batch_size": train_dataloader.batch_size, "examples": len(examples),
               "optimizer_params": optimizer_params or {"lr": 2e-5}, "scheduler": scheduler,
               "warmup_steps": warmup_steps, "weight_decay": weight_decay}  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
@@ -230,7 +240,8 @@ def fit_bi_encoder(bi_encoder, train_dataloader, evaluator=None, epochs: int = 1
     labels = {} if name == "mnrl" else {"label": [ex.label for ex in examples]}
     train = tokenize_texts(Dataset.from_dict({**columns, **labels}), bi_encoder.tokenizer, list(columns),
                            bi_encoder.max_length)  # fmt: skip
-    record = {"epochs": epochs, "batch_size": train_dataloader.batch_size, "examples": len(examples),
+    record = {"base": bi_encoder.path, "evaluator": type(evaluator).__name__ if evaluator else None,
+              "epochs": epochs, "batch_size": train_dataloader.batch_size, "examples": len(examples),
               "optimizer_params": optimizer_params or {"lr": 2e-5}, "scheduler": scheduler,
               "warmup_steps": warmup_steps, "weight_decay": weight_decay}  # fmt: skip
     record["loss"], task = name, {"cosine": "sts", "softmax": "classification", "mnrl": "rerank"}[name]

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import torch
+import transformers
 from transformers import AutoConfig, PretrainedConfig
 
 logger = logging.getLogger(__name__)
@@ -24,6 +25,15 @@ def mark_activation(config: PretrainedConfig, activation: Callable | None = None
     default = _ACTIVATIONS.get(config.num_labels, "torch.nn.modules.linear.Identity")
     path = f"{type(activation).__module__}.{type(activation).__qualname__}" if activation is not None else default
     config.sentence_transformers = {**(getattr(config, "sentence_transformers", None) or {}), "activation_fn": path}
+
+
+def write_st_config(folder: Path, config: PretrainedConfig) -> None:
+    """`config_sentence_transformers.json` as sentence-transformers 6 writes it for a CrossEncoder (after
+    `mark_activation`): its model type and score activation, so tools that read that file find them."""
+    content = {"__version__": {"pytorch": torch.__version__, "transformers": transformers.__version__},
+               "activation_fn": config.sentence_transformers["activation_fn"], "default_prompt_name": None,
+               "model_type": "CrossEncoder", "prompts": {}}  # fmt: skip
+    (Path(folder) / "config_sentence_transformers.json").write_text(json.dumps(content, indent=2))
 
 
 def saved_activation(config: PretrainedConfig, folder: str | None = None) -> torch.nn.Module:

@@ -233,9 +233,9 @@ def effective_batch_size(training_args: TrainingArguments) -> int:
     )  # fmt: skip
 
 
-def write_results(trainer, cfg: XencArguments, metrics: dict, start: float) -> None:
+def write_results(trainer, cfg: XencArguments, metrics: dict, start: float) -> dict:
     """On the main process: remove this run's checkpoints (the best model is saved), then write `all_results.json`
-    and `results.json` (metrics, config, arguments, log history, environment) into the output dir."""
+    and `results.json` (metrics, config, arguments, log history, environment) into the output dir; returns it."""
     out = Path(trainer.args.output_dir)
     for folder in out.glob("checkpoint-*"):  # all this run's (resume_point refuses other runs'); the best is saved
         shutil.rmtree(folder)
@@ -243,4 +243,6 @@ def write_results(trainer, cfg: XencArguments, metrics: dict, start: float) -> N
     trainer.save_metrics("all", metrics)
     results = {"metrics": metrics, "config": asdict(cfg), "training_args": trainer.args.to_dict()}
     results["log_history"] = trainer.state.log_history  # losses and eval metrics by step: learning curves
-    (out / "results.json").write_text(json.dumps({**results, "environment": environment()}, indent=2))
+    results["environment"] = environment()
+    (out / "results.json").write_text(json.dumps(results, indent=2))
+    return results

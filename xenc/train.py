@@ -24,6 +24,7 @@ from transformers import (
 )
 
 from .bi_training import train_bi_encoder
+from .cards import cross_card, write_card
 from .checks import check_output_dir
 from .config import XencArguments
 from .cross_encoder import CrossEncoder
@@ -34,7 +35,7 @@ from .data import (
     tokenize_groups,
     tokenize_pairs,
 )
-from .heads import mark_activation
+from .heads import mark_activation, write_st_config
 from .models import load_pretrained, resolve_model
 from .retrieval import add_teacher_scores
 from .runs import (  # noqa: F401 (cpu_description, environment, source_commit: imported from here by scripts)
@@ -174,9 +175,11 @@ def main(
     staging = fresh_staging(out) if trainer.is_world_process_zero() else staging_path(out)
     trainer.save_model(str(staging))
     if trainer.is_world_process_zero():
+        write_st_config(staging, model.config)
         move_into(staging, out)  # config.json last: a run killed while saving leaves no folder that loads
         shutil.rmtree(staging, ignore_errors=True)
-        write_results(trainer, cfg, metrics, start)
+        results = write_results(trainer, cfg, metrics, start)
+        write_card(out, cross_card(out.name, cfg.task, model.config.num_labels, cfg.max_length, results))
     return metrics
 
 
