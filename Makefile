@@ -70,7 +70,8 @@ browser-deps:
 	  { echo "The browser test needs Chromium: install it (sudo apt-get install chromium) or set CHROMIUM=/path/to/chrome."; exit 2; }
 
 lint: $(STAMP)
-	$(BIN)/ruff check xenc tests data_scripts benchmarks notebooks && $(BIN)/ruff format --check xenc tests data_scripts benchmarks
+	$(BIN)/ruff check xenc tests data_scripts benchmarks scripts notebooks && \
+	  $(BIN)/ruff format --check xenc tests data_scripts benchmarks scripts
 
 # One command from a fresh clone to the notebooks: install (JupyterLab included), then open them.
 lab: $(STAMP)
@@ -82,38 +83,8 @@ run-notebook: $(STAMP)
 	cd notebooks && ../$(BIN)/papermill $(notdir $(NB)) $(notdir $(NB)) -k python3
 	$(MAKE) clean-notebooks
 
+# Strip run noise from the committed notebooks: nbstripout, then scripts/coalesce_streams.py (merges stream outputs,
+# drops progress bars and Trainer log lines; every other output stays the run's own).
 clean-notebooks:
 	$(BIN)/nbstripout --keep-output --extra-keys "metadata.papermill cell.metadata.papermill" notebooks/*.ipynb
-	$(BIN)/python -c "$$COALESCE_STREAMS" notebooks/*.ipynb
-
-# Merge consecutive stream outputs and keep what a terminal shows after carriage returns, as Jupyter renders them;
-# then drop progress (tqdm lines and widgets, the Trainer's HTML bars and log lines; results.json keeps the logs):
-# they are for the person watching a run, not
-# for the committed file. Every other output stays the run's own.
-define COALESCE_STREAMS
-import re, sys, nbformat
-PROGRESS = re.compile(r"^.*(\d+%\|.*\|\s*\d+/\d+\s*\[.*\]|TqdmWarning: IProgress not found.*|from \.autonotebook.*|\{'(loss|eval_loss|train_runtime)': .*\})\s*$$")
-WIDGET = "application/vnd.jupyter.widget-view+json"
-for path in sys.argv[1:]:
-    nb = nbformat.read(path, as_version=4)
-    nb.metadata.pop("widgets", None)
-    for cell in nb.cells:
-        merged = []
-        for out in cell.get("outputs", []):
-            data = out.get("data", {})
-            if WIDGET in data or "<progress" in "".join(data.get("text/html", "")):
-                continue
-            last = merged[-1] if merged else None
-            if out.output_type == "stream" and last and last.output_type == "stream" and last.name == out.name:
-                last.text += out.text
-            else:
-                merged.append(out)
-        for out in merged:
-            if out.output_type == "stream":
-                text = re.sub(r"[^\n]*\r(?=[^\n])", "", out.text)
-                out.text = "".join(line for line in text.splitlines(True) if not PROGRESS.match(line))
-        if cell.cell_type == "code":
-            cell.outputs = [o for o in merged if o.output_type != "stream" or o.text]
-    nbformat.write(nb, path)
-endef
-export COALESCE_STREAMS
+	$(BIN)/python scripts/coalesce_streams.py notebooks/*.ipynb

@@ -1,7 +1,7 @@
-"""Shared helpers of the benchmark scripts: alternating timed repetitions, peak memory, the machine, tables.
+"""The benchmark scripts' one helper module: timing, peak memory, the machine, tables, inputs, the peer's trainer.
 
-Not a benchmark itself; `bench_inference.py`, `bench_training.py` and `bench_memory.py` import it (run them from
-the repository root as `python benchmarks/<script>.py`, which puts this folder on `sys.path`).
+Not a benchmark itself. The scripts import only xenc and this module (run them from the repository root as
+`python benchmarks/<script>.py`, which puts this folder on `sys.path`); no script imports another script.
 """
 
 from __future__ import annotations
@@ -10,17 +10,22 @@ import json
 import shlex
 import statistics
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import torch
 
+from xenc import nli_metrics, ranking_metrics, resolve_model, retrieval, sts_metrics
+from xenc.data import load
 from xenc.train import environment
 
 RESULTS = Path(__file__).parent / "results"
 NOT_RUN = "not yet run"
+TRAINED = Path("runs/reproduce-stsb/seed-42")  # the default model: `xenc reproduce stsb --seeds 42`
 
 
 def machine() -> str:
@@ -115,3 +120,89 @@ def report(name: str, title: str, table: str, meta: dict) -> None:
     (RESULTS / f"{name}.md").write_text(text)
     payload = {"title": title, "machine": machine(), "command": command, "table": table, **meta}
     (RESULTS / f"{name}.json").write_text(json.dumps(payload, indent=2, default=str))
+
+
+def load_pairs(name: str, n: int | None) -> tuple[list[tuple[str, str]], np.ndarray | None]:
+    """The (a, b) pairs of an input and, for STSb, their gold scores: `stsb` = the 1,379 STSb test pairs, `scifact` =
+    the 339 (query, title + abstract) SciFact test pairs of the qrels."""
+    if name == "stsb":
+        test = load("stsb")["test"]
+        pairs, labels = list(zip(test["sentence1"], test["sentence2"])), np.array(test["label"])
+    else:
+        data = load("scifact")
+        queries = dict(zip(data["queries"]["_id"], data["queries"]["text"]))
+        docs = {d["_id"]: f"{d['title']} {d['text']}" for d in data["corpus"]}
+        pairs, labels = (
+            [(queries[q], docs[d]) for q, d in zip(data["qrels"]["query_id"], data["qrels"]["corpus_id"])],
+            None,
+        )
+    return pairs[:n], (labels[:n] if labels is not None else None)
+
+
+def scifact_candidates(first_stage: Path, k: int) -> tuple[list, list, dict, dict]:
+    """(query id, doc id) and (query, abstract) of the first stage's top k per SciFact test query, and qrels."""
+    test = load("scifact", split="test")
+    corpus, queries = test["corpus"], dict(zip(test["queries"]["_id"], test["queries"]["text"]))
+    docs = {d: f"{t} {x}".strip() for d, t, x in zip(corpus["_id"], corpus["title"], corpus["text"])}
+    run = json.loads(first_stage.read_text())["test"]
+    ids = retrieval.candidate_pairs(run, k)
+    return ids, [[queries[q], docs[d]] for q, d in ids], run, retrieval.qrels_from_dataset(test["qrels"])
+
+
+def scifact_calibration(rng) -> tuple[list, dict]:
+    """(claim, cited abstract) and (claim, random abstract) pairs of SciFact train: 300 to calibrate on, 400 (with
+    labels 1 / 0) for the guard, from different claims."""
+    train = load("scifact", split="train")
+    corpus, queries = train["corpus"], dict(zip(train["queries"]["_id"], train["queries"]["text"]))
+    docs = {d: f"{t} {x}".strip() for d, t, x in zip(corpus["_id"], corpus["title"], corpus["text"])}
+    doc_ids, qrels = list(docs), retrieval.qrels_from_dataset(train["qrels"])
+    claims = [q for q in rng.permutation(sorted(qrels)) if q in queries]
+    pairs = []
+    for q in claims:
+        relevant = next(iter(qrels[q]))
+        pairs += [([queries[q], docs[relevant]], 1), ([queries[q], docs[doc_ids[rng.integers(len(doc_ids))]]], 0)]
+    calibration = [p for p, _ in pairs[:300]]
+    guard = {"pairs": [p for p, _ in pairs[300:700]], "labels": [y for _, y in pairs[300:700]]}
+    return calibration, guard
+
+
+def rerank_ndcg(ids: list, scores, run: dict, qrels: dict, k: int) -> float:
+    """NDCG@10 of `run` with each query's top `k` reordered by `scores` of its (query id, doc id) pairs `ids`."""
+    reranked = {}
+    for (q, d), score in zip(ids, scores):
+        reranked.setdefault(q, {})[d] = float(score)
+    return ranking_metrics(retrieval.rerank_run(run, reranked, k), qrels)["ndcg@10"]
+
+
+PEER_TASKS = {  # the peer's recipes on minilm-l6: task -> (dataset, num_labels, loss, learning rate)
+    "sts": ("stsb", 1, "BinaryCrossEntropyLoss", 8e-5),
+    "nli": ("sick-e", 3, "CrossEntropyLoss", 5e-5),
+}
+
+
+def peer_evaluate(model, split, task: str) -> dict[str, float]:
+    """STS metrics (task "sts") or NLI metrics of a sentence-transformers CrossEncoder on a split."""
+    scores = model.predict(list(zip(split["sentence1"], split["sentence2"])))
+    return sts_metrics(scores, split["label"]) if task == "sts" else nli_metrics(scores, split["label"])
+
+
+def train_peer(task: str, epochs: float, seed: int, max_samples: int | None = None) -> tuple:
+    """The peer's recipe for `task` (sentence-transformers' CrossEncoderTrainer: batch 16, 10% warmup): the trained
+    model and Trainer's metrics plus `train_time_s`. Needs the `bench` extra; xenc itself never imports it."""
+    from sentence_transformers import cross_encoder as st
+    from sentence_transformers.cross_encoder import losses
+
+    dataset, num_labels, loss_name, lr = PEER_TASKS[task]
+    model = st.CrossEncoder(resolve_model("minilm-l6"), num_labels=num_labels)
+    with tempfile.TemporaryDirectory() as tmp:
+        train_args = st.CrossEncoderTrainingArguments(
+            output_dir=tmp, num_train_epochs=epochs, per_device_train_batch_size=16, learning_rate=lr,
+            warmup_steps=0.1, seed=seed, save_strategy="no", eval_strategy="no", report_to="none",
+        )  # fmt: skip
+        train = load(dataset)["train"]
+        train = train.select(range(min(max_samples, len(train)))) if max_samples else train
+        loss = getattr(losses, loss_name)(model)
+        trainer = st.CrossEncoderTrainer(model=model, args=train_args, train_dataset=train, loss=loss)
+        start = time.perf_counter()
+        metrics = trainer.train().metrics
+    return model, {**metrics, "train_time_s": time.perf_counter() - start}

@@ -12,7 +12,7 @@ machine hit all contenders alike. A measurement during which other processes too
 thrown away and repeated (up to 3 times; the count is reported). Afterwards every contender scores the pairs once
 more for the quality columns: largest |score difference| to the peer's torch fp32 scores and, on STSb, the test
 Spearman and its change. int8 contenders calibrate on 300 STSb train pairs; xenc's quality guard checks them on 500
-STSb dev pairs. Inputs as in bench_inference.py: `stsb` (1,379 test pairs, max_length 128) and `scifact` (the 339
+STSb dev pairs. Inputs (`_bench.load_pairs`): `stsb` (1,379 test pairs, max_length 128) and `scifact` (the 339
 (query, title + abstract) test pairs of the qrels, max_length 256). Writes results/backends_<input>.{md,json}.
 """
 
@@ -28,10 +28,9 @@ import time
 from pathlib import Path
 
 import numpy as np
-from _bench import markdown_table, report
-from bench_inference import load_pairs
+from _bench import load_pairs, markdown_table, report, rerank_ndcg, scifact_calibration, scifact_candidates
 
-from xenc import ranking_metrics, retrieval, sts_metrics
+from xenc import sts_metrics
 from xenc.backends import QUALITY_TOLERANCE
 from xenc.data import load
 
@@ -89,16 +88,6 @@ class Worker:
         return seconds, others > busy_limit
 
 
-def scifact_candidates(first_stage: Path, k: int) -> tuple[list, list, dict, dict]:
-    """(query id, doc id) and (query, abstract) of the first stage's top k per SciFact test query, and qrels."""
-    test = load("scifact", split="test")
-    corpus, queries = test["corpus"], dict(zip(test["queries"]["_id"], test["queries"]["text"]))
-    docs = {d: f"{t} {x}".strip() for d, t, x in zip(corpus["_id"], corpus["title"], corpus["text"])}
-    run = json.loads(first_stage.read_text())["test"]
-    ids = retrieval.candidate_pairs(run, k)
-    return ids, [[queries[q], docs[d]] for q, d in ids], run, retrieval.qrels_from_dataset(test["qrels"])
-
-
 def write_inputs(
     name: str, folder: Path, scifact_model: str | None, n: int | None = None
 ) -> tuple[list[str], np.ndarray | None, int]:
@@ -121,23 +110,6 @@ def write_inputs(
              "labels": [dev["label"][i] for i in rows]}  # fmt: skip
     max_length = 128 if name == "stsb" else 256
     return _write(folder, pairs, calibration, guard, max_length), labels, max_length
-
-
-def scifact_calibration(rng) -> tuple[list, dict]:
-    """(claim, cited abstract) and (claim, random abstract) pairs of SciFact train: 300 to calibrate on, 400 (with
-    labels 1 / 0) for the guard, from different claims."""
-    train = load("scifact", split="train")
-    corpus, queries = train["corpus"], dict(zip(train["queries"]["_id"], train["queries"]["text"]))
-    docs = {d: f"{t} {x}".strip() for d, t, x in zip(corpus["_id"], corpus["title"], corpus["text"])}
-    doc_ids, qrels = list(docs), retrieval.qrels_from_dataset(train["qrels"])
-    claims = [q for q in rng.permutation(sorted(qrels)) if q in queries]
-    pairs = []
-    for q in claims:
-        relevant = next(iter(qrels[q]))
-        pairs += [([queries[q], docs[relevant]], 1), ([queries[q], docs[doc_ids[rng.integers(len(doc_ids))]]], 0)]
-    calibration = [p for p, _ in pairs[:300]]
-    guard = {"pairs": [p for p, _ in pairs[300:700]], "labels": [y for _, y in pairs[300:700]]}
-    return calibration, guard
 
 
 def _write(folder: Path, pairs, calibration, guard, max_length: int) -> list[str]:
@@ -207,14 +179,6 @@ def time_rounds(workers: dict, rounds: int, busy: float) -> tuple[dict, dict]:
             times[contender].append(seconds)
         print(f"round {r + 1}: " + ", ".join(f"{c} {times[c][-1]:.2f}s" for c in workers), flush=True)
     return times, retries
-
-
-def rerank_ndcg(ids: list, scores, run: dict, qrels: dict, k: int) -> float:
-    """NDCG@10 of `run` with each query's top `k` reordered by `scores` of its (query id, doc id) pairs `ids`."""
-    reranked = {}
-    for (q, d), score in zip(ids, scores):
-        reranked.setdefault(q, {})[d] = float(score)
-    return ranking_metrics(retrieval.rerank_run(run, reranked, k), qrels)["ndcg@10"]
 
 
 def score_all(workers: dict, folder: Path, ranking, k: int) -> tuple[dict, dict]:

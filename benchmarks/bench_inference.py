@@ -24,38 +24,19 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
-from _bench import markdown_table, rate_summary, report, time_alternating
+from _bench import TRAINED, load_pairs, markdown_table, rate_summary, report, time_alternating
 from sentence_transformers import CrossEncoder as PeerCrossEncoder
 
 from xenc import CrossEncoder, sts_metrics
-from xenc.data import load
 
-TRAINED = Path("runs/reproduce-stsb/seed-42")
 COLUMNS = {
     "name": ("contender", "s"), "rate": ("pairs/s (median)", ".0f"), "min_max": ("min-max", "s"),
     "x_peer": ("x peer", ".2f"), "max_diff": ("max abs score diff to peer", ".1e"), "peak_mib": ("peak MiB", ".0f"),
     "gflops": ("GFLOP/s", ".0f"), "matmul_pct": ("% of fp32 matmul", ".0f"), "spearman": ("STSb test Spearman", ".4f"),
 }  # fmt: skip
-
-
-def load_pairs(name: str, n: int | None) -> tuple[list[tuple[str, str]], np.ndarray | None]:
-    """The (a, b) pairs of an input and, for STSb, their gold scores."""
-    if name == "stsb":
-        test = load("stsb")["test"]
-        pairs, labels = list(zip(test["sentence1"], test["sentence2"])), np.array(test["label"])
-    else:
-        data = load("scifact")
-        queries = dict(zip(data["queries"]["_id"], data["queries"]["text"]))
-        docs = {d["_id"]: f"{d['title']} {d['text']}" for d in data["corpus"]}
-        pairs, labels = (
-            [(queries[q], docs[d]) for q, d in zip(data["qrels"]["query_id"], data["qrels"]["corpus_id"])],
-            None,
-        )
-    return pairs[:n], (labels[:n] if labels is not None else None)
 
 
 def naive_loop(model, tokenizer, pairs, batch_size: int, max_length: int, device: str) -> np.ndarray:

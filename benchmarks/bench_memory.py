@@ -23,7 +23,7 @@ import subprocess
 import sys
 import time
 
-from _bench import PeakMemory, markdown_table, report
+from _bench import TRAINED, PeakMemory, markdown_table, report
 
 COLUMNS = {
     "n": ("pairs", "d"), "rss_before_mib": ("RSS before predict, MiB", ".0f"),
@@ -34,8 +34,6 @@ COLUMNS = {
 
 def child(args: argparse.Namespace) -> None:
     """Score `args.child` streamed pairs and print one JSON line of memory figures."""
-    from bench_inference import TRAINED
-
     from xenc import CrossEncoder
     from xenc.data import load
 

@@ -8,9 +8,9 @@ Usage (from the repository root; about 4 minutes on 2 CPU cores):
 Both train minilm-l6 with a fresh one-label head on STSb train for one epoch in this process: BCE, batch 16,
 lr 8e-5, 10% warmup, seed 42. xenc runs its `stsb` recipe (`xenc.recipes.RECIPES`: pre-tokenized Dataset,
 length batches in shuffled order, no padding to a multiple of 8 in fp32 on CPU) with evaluation and saving
-off; the peer runs `benchmarks/peer_train.py`'s setup. With `--reps` above 1 the order alternates. Columns:
-samples/s of `trainer.train()` (median, min-max; xenc's untrained evaluation at step 0 is subtracted), the ratio
-to the peer, peak memory above the level before training, STSb test Spearman. Writes
+off; the peer runs its own recipe (`_bench.train_peer`, as `peer_train.py` does). With `--reps` above 1 the order
+alternates. Columns: samples/s of `trainer.train()` (median, min-max; xenc's untrained evaluation at step 0 is
+subtracted), the ratio to the peer, peak memory above the level before training, STSb test Spearman. Writes
 benchmarks/results/training_stsb.{md,json}. Needs the `bench` extra.
 """
 
@@ -21,8 +21,7 @@ import shlex
 import statistics
 import tempfile
 
-from _bench import PeakMemory, markdown_table, rate_summary, report
-from peer_train import evaluate, train_peer
+from _bench import PeakMemory, markdown_table, peer_evaluate, rate_summary, report, train_peer
 
 from xenc.data import load
 from xenc.recipes import RECIPES
@@ -51,7 +50,7 @@ def train_peer_sts(epochs: float, seed: int, n: int | None, test) -> tuple[float
     """Training time (s), samples and test Spearman of one run of the peer's STSb recipe."""
     model, metrics = train_peer("sts", epochs, seed, n)
     samples = round(metrics["train_samples_per_second"] * metrics["train_runtime"])
-    return metrics["train_runtime"], samples, evaluate(model, test, "sts")["spearman"]
+    return metrics["train_runtime"], samples, peer_evaluate(model, test, "sts")["spearman"]
 
 
 def main_bench() -> None:

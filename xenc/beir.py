@@ -1,5 +1,5 @@
 """Retrieve and rerank on a BEIR set (SciFact): held-out dev queries, BM25 and dense first stages, mined rerank
-groups, reranker training. Notebook 03 and `benchmarks/rerank_sweep.py` / `scifact_windows.py` run this one copy.
+groups, reranker training. Notebook 03 and `benchmarks/rerank_sweep.py` run this one copy.
 
 Example:
     >>> split = BeirSplit.load("scifact")  # doctest: +SKIP

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from sklearn.metrics import average_precision_score, f1_score, ndcg_score
+from sklearn.metrics import average_precision_score, dcg_score, f1_score
 
 from .calibration import best_threshold
 from .checks import check_pairs
@@ -175,35 +175,63 @@ class CrossEncoderRerankingEvaluator(_Evaluator):
         self.csv_file = self.csv_file.replace("_results.csv", f"_results_@{self.at_k}.csv")
         self.primary_metric = f"ndcg@{self.at_k}"
 
-    def _candidates(self, sample: dict) -> tuple[list[str], list[int]]:
-        if "query" not in sample or "positive" not in sample or ("negative" in sample) == ("documents" in sample):
-            raise ValueError("Each sample needs 'query', 'positive' and exactly one of 'negative' and 'documents'.")
+    def _candidates(self, sample: dict) -> tuple[list[str], list[int], list[int] | None]:
+        """The documents to score, their relevance, and (for `documents` samples) the relevance in the given order."""
+        for key in ("query", "positive"):
+            if key not in sample:
+                raise ValueError(f"CrossEncoderRerankingEvaluator requires a {key!r} key in each sample.")
+        if ("negative" in sample) == ("documents" in sample):
+            raise ValueError(
+                "CrossEncoderRerankingEvaluator requires exactly one of 'negative' and 'documents' in each sample."
+            )
         positive = [sample["positive"]] if isinstance(sample["positive"], str) else list(sample["positive"])
         if "negative" in sample:
-            return positive + list(sample["negative"]), [1] * len(positive) + [0] * len(sample["negative"])
+            return positive + list(sample["negative"]), [1] * len(positive) + [0] * len(sample["negative"]), None
         documents = list(sample["documents"])
+        given = [int(d in positive) for d in documents]  # the first stage's order: the "base" metrics
         if self.always_rerank_positives:
             rest = [d for d in documents if d not in positive]
-            return positive + rest, [1] * len(positive) + [0] * len(rest)
-        return documents, [int(d in positive) for d in documents]
+            return positive + rest, [1] * len(positive) + [0] * len(rest), given
+        return documents, given, given
+
+    def _list_metrics(self, relevant: list[int], scores: np.ndarray, positives: int) -> tuple[float, float, float]:
+        """AP, MRR@k and NDCG@k of one list, as sentence-transformers computes them: positives missing from the list
+        count (AP scaled by the share found; NDCG's ideal over all positives)."""
+        found = sum(relevant)
+        if not found:
+            return 0.0, 0.0, 0.0
+        positives = max(positives, found)
+        top = np.argsort(scores)[::-1][: self.at_k]
+        mrr = next((1 / (rank + 1) for rank, i in enumerate(top) if relevant[i]), 0.0)
+        dcg = dcg_score([relevant], [scores], k=self.at_k) if len(relevant) > 1 else relevant[0]
+        ndcg = dcg / np.sum(1 / np.log2(np.arange(2, min(positives, self.at_k) + 2)))
+        return average_precision_score(relevant, scores) * found / positives, mrr, ndcg
 
     def compute(self, model):
-        lists = [(s["query"], *self._candidates(s)) for s in self.samples]
-        pairs = [[q, d] for q, docs, rel in lists if sum(rel) for d in docs]
+        lists = [(*self._candidates(s), len(self._positives(s))) for s in self.samples]  # checks each sample first
+        lists = [(s["query"], *rest) for s, rest in zip(self.samples, lists)]
+        pairs = [[q, d] for q, docs, rel, _, _ in lists if sum(rel) for d in docs]
         scores = self._predict(model, pairs) if pairs else np.array([])
-        rows, offset = [], 0
-        for _, docs, rel in lists:
+        rows, base, offset = [], [], 0
+        for _, docs, rel, given, positives in lists:
+            if given is not None:  # the documents as given, ranked first to last
+                base.append(self._list_metrics(given, np.arange(len(given), 0, -1), positives))
             if not sum(rel):  # nothing relevant to find: counts as 0, as in sentence-transformers
                 rows.append((0.0, 0.0, 0.0))
                 continue
-            s = scores[offset : offset + len(docs)]
+            rows.append(self._list_metrics(rel, scores[offset : offset + len(docs)], positives))
             offset += len(docs)
-            top = np.argsort(s)[::-1][: self.at_k]
-            mrr = next((1 / (r + 1) for r, i in enumerate(top) if rel[i]), 0.0)
-            rows.append((average_precision_score(rel, s), mrr, ndcg_score([rel], [s], k=self.at_k)))
-        ap, mrr, ndcg = np.mean(rows, axis=0)
-        metrics = {"map": ap, f"mrr@{self.at_k}": mrr, f"ndcg@{self.at_k}": ndcg}
-        return metrics, ["MAP", f"MRR@{self.at_k}", f"NDCG@{self.at_k}"]
+        names = ["map", f"mrr@{self.at_k}", f"ndcg@{self.at_k}"]
+        metrics = dict(zip(names, np.mean(rows, axis=0)))
+        if base:  # what reranking adds: the same metrics of the given order
+            metrics |= {f"base_{name}": value for name, value in zip(names, np.mean(base, axis=0))}
+        headers = ["MAP", f"MRR@{self.at_k}", f"NDCG@{self.at_k}"]
+        return metrics, headers + [f"base {h}" for h in headers][: len(metrics) - 3]
+
+    @staticmethod
+    def _positives(sample: dict) -> list:
+        positive = sample.get("positive", [])
+        return [positive] if isinstance(positive, str) else list(positive)
 
 
 # the names of sentence-transformers < 4, kept by sentence-transformers 6 as deprecated subclasses
