@@ -167,3 +167,15 @@ def test_an_activation_outside_torch_nn_is_never_imported(tiny_model_dir, tmp_pa
     caplog.clear()
     loaded = CrossEncoder(str(tmp_path / "m2"))
     assert isinstance(loaded.activation_fn, torch.nn.Sigmoid) and "not imported" in caplog.text
+
+
+def test_a_sentence_transformers_3_activation_in_config_json_is_read(tiny_model_dir, tmp_path):
+    CrossEncoder(str(tiny_model_dir)).save_pretrained(tmp_path / "m")
+    config = json.loads((tmp_path / "m" / "config.json").read_text())
+    del config["sentence_transformers"]  # as sentence-transformers 3.x wrote it
+    config["sbert_ce_default_activation_function"] = "torch.nn.modules.activation.Tanh"
+    (tmp_path / "m" / "config.json").write_text(json.dumps(config))
+    (tmp_path / "m" / "config_sentence_transformers.json").unlink()
+    loaded = CrossEncoder(str(tmp_path / "m"))
+    assert isinstance(loaded.activation_fn, torch.nn.Tanh)
+    assert np.all(np.abs(loaded.predict([("a man", "a dog")])) < 1)  # tanh scores, not sigmoid

@@ -37,9 +37,11 @@ def write_st_config(folder: Path, config: PretrainedConfig) -> None:
 
 
 def saved_activation(config: PretrainedConfig, folder: str | None = None) -> torch.nn.Module:
-    """The activation a saved model asks for (`config_sentence_transformers.json`, else `config.json`), or the
-    head's default. Only `torch.nn` modules are built from a saved name: loading never imports other code."""
+    """The activation a saved model asks for (`config_sentence_transformers.json`, else `config.json` in the
+    sentence-transformers 4-6 or 3 way), or the head's default. Only `torch.nn` modules are built from a saved name:
+    loading never imports other code."""
     path = (getattr(config, "sentence_transformers", None) or {}).get("activation_fn")
+    path = path or getattr(config, "sbert_ce_default_activation_function", None)  # sentence-transformers 3
     st_config = Path(folder or "") / "config_sentence_transformers.json"
     if folder and st_config.is_file():
         path = json.loads(st_config.read_text()).get("activation_fn") or path
