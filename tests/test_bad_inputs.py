@@ -59,16 +59,36 @@ API_CASES = [
     ("encode-a-sentence", lambda m, t: one(m).encode(["a man"]), TypeError, "no sentence embedding.*BiEncoder"),
     ("predict-batch-size-float", lambda m, t: one(m).predict(PAIRS, batch_size=1.5), ValueError, "positive integers"),
     ("predict-batch-size-none", lambda m, t: one(m).predict(PAIRS, batch_size=None), ValueError, "positive integers"),
-    ("predict-dataframe-3-columns", lambda m, t: one(m).predict(__import__("pandas").DataFrame(
-        {"a": ["x"], "b": ["y"], "c": ["z"]})), ValueError, "two text columns"),  # fmt: skip
-    ("token-keep-str", lambda m, t: CrossEncoder(m["one"], backend="openvino", token_keep="0.5"), TypeError,
-     "not a string"),  # fmt: skip
-    ("calibration-none-text", lambda m, t: CrossEncoder(m["one"], backend="openvino", precision="int8",
-     calibration_pairs=[("a", None)]), TypeError, r"calibration_pairs\[0\]\[1\]"),  # fmt: skip
-    ("guard-labels-length", lambda m, t: CrossEncoder(m["one"], backend="openvino", precision="int8",
-     guard_pairs=(PAIRS, [0.1])), ValueError, "labels; give one label per pair"),  # fmt: skip
-    ("fit-dict-items", lambda m, t: one(m).fit(DataLoader([{"texts": ["a", "b"], "label": 0.5}], batch_size=1)),
-     TypeError, "fit takes InputExample"),  # fmt: skip
+    (
+        "predict-dataframe-3-columns",
+        lambda m, t: one(m).predict(__import__("pandas").DataFrame({"a": ["x"], "b": ["y"], "c": ["z"]})),
+        ValueError,
+        "two text columns",
+    ),  # fmt: skip
+    (
+        "token-keep-str",
+        lambda m, t: CrossEncoder(m["one"], backend="openvino", token_keep="0.5"),
+        TypeError,
+        "not a string",
+    ),  # fmt: skip
+    (
+        "calibration-none-text",
+        lambda m, t: CrossEncoder(m["one"], backend="openvino", precision="int8", calibration_pairs=[("a", None)]),
+        TypeError,
+        r"calibration_pairs\[0\]\[1\]",
+    ),  # fmt: skip
+    (
+        "guard-labels-length",
+        lambda m, t: CrossEncoder(m["one"], backend="openvino", precision="int8", guard_pairs=(PAIRS, [0.1])),
+        ValueError,
+        "labels; give one label per pair",
+    ),  # fmt: skip
+    (
+        "fit-dict-items",
+        lambda m, t: one(m).fit(DataLoader([{"texts": ["a", "b"], "label": 0.5}], batch_size=1)),
+        TypeError,
+        "fit takes InputExample",
+    ),  # fmt: skip
     ("predict-three-texts", lambda m, t: one(m).predict([["a", "b", "c"]]), ValueError, "expected a pair"),
     ("predict-none-text", lambda m, t: one(m).predict([["a", None]]), TypeError, "both texts must be str"),
     ("predict-number-text", lambda m, t: one(m).predict([["a", 3]]), TypeError, "both texts must be str"),
