@@ -57,6 +57,38 @@ LONG_QUERY = "what is the one long question that takes more than eight tokens"
 API_CASES = [
     ("predict-a-string", lambda m, t: one(m).predict("a man"), TypeError, "list of \\[text_a, text_b\\] pairs"),
     ("encode-a-sentence", lambda m, t: one(m).encode(["a man"]), TypeError, "no sentence embedding.*BiEncoder"),
+    ("predict-batch-size-float", lambda m, t: one(m).predict(PAIRS, batch_size=1.5), ValueError, "positive integers"),
+    ("predict-batch-size-none", lambda m, t: one(m).predict(PAIRS, batch_size=None), ValueError, "positive integers"),
+    (
+        "predict-dataframe-3-columns",
+        lambda m, t: one(m).predict(__import__("pandas").DataFrame({"a": ["x"], "b": ["y"], "c": ["z"]})),
+        ValueError,
+        "two text columns",
+    ),  # fmt: skip
+    (
+        "token-keep-str",
+        lambda m, t: CrossEncoder(m["one"], backend="openvino", token_keep="0.5"),
+        TypeError,
+        "not a string",
+    ),  # fmt: skip
+    (
+        "calibration-none-text",
+        lambda m, t: CrossEncoder(m["one"], backend="openvino", precision="int8", calibration_pairs=[("a", None)]),
+        TypeError,
+        r"calibration_pairs\[0\]\[1\]",
+    ),  # fmt: skip
+    (
+        "guard-labels-length",
+        lambda m, t: CrossEncoder(m["one"], backend="openvino", precision="int8", guard_pairs=(PAIRS, [0.1])),
+        ValueError,
+        "labels; give one label per pair",
+    ),  # fmt: skip
+    (
+        "fit-dict-items",
+        lambda m, t: one(m).fit(DataLoader([{"texts": ["a", "b"], "label": 0.5}], batch_size=1)),
+        TypeError,
+        "fit takes InputExample",
+    ),  # fmt: skip
     ("predict-three-texts", lambda m, t: one(m).predict([["a", "b", "c"]]), ValueError, "expected a pair"),
     ("predict-none-text", lambda m, t: one(m).predict([["a", None]]), TypeError, "both texts must be str"),
     ("predict-number-text", lambda m, t: one(m).predict([["a", 3]]), TypeError, "both texts must be str"),
@@ -385,3 +417,28 @@ def test_a_trailing_separator_on_every_row_reads_the_pairs_unshifted(tmp_path):
     data.write_text("sentence1\tsentence2\tlabel\na man\ta dog\t0.5\t\nc\td\t0.1\t\n")
     df = read_pairs(str(data))
     assert df["sentence1"].tolist() == ["a man", "c"] and df["label"].tolist() == ["0.5", "0.1"]
+
+
+def test_predict_and_rank_take_tables_and_arrays(models):
+    import pandas as pd
+
+    model = one(models)
+    expected = model.predict(PAIRS)
+    frame = pd.DataFrame({"sentence2": [b for _, b in PAIRS], "sentence1": [a for a, _ in PAIRS]})
+    np.testing.assert_allclose(model.predict(frame), expected, atol=1e-6)  # by name, whatever the order
+    np.testing.assert_allclose(model.predict(np.array(PAIRS)), expected, atol=1e-6)
+    ranked = model.rank(PAIRS[0][0], np.array([PAIRS[0][1], "the market fell"]))
+    assert sorted(r["corpus_id"] for r in ranked) == [0, 1]
+
+
+def test_a_reranker_refuses_training_data_without_a_relevant_candidate(models, tmp_path, monkeypatch):
+    mirror = tmp_path / "mirror" / "trecqa"
+    mirror.mkdir(parents=True)
+    rows = "qtext,label,atext\n" + "".join(f"question {q},0,answer {q}{i}\n" for q in range(3) for i in range(3))
+    relevant = rows.replace(",0,answer 00", ",1,answer 00")  # dev and test have one relevant answer
+    for split in ("train", "dev", "test"):
+        (mirror / f"{split}.csv").write_text(rows if split == "train" else relevant)
+    monkeypatch.setenv("XENC_DATA_DIR", str(tmp_path / "mirror"))
+    flags = ["--model", models["one"], "--dataset", "trecqa", "--output_dir", str(tmp_path / "out")]
+    with pytest.raises(ValueError, match="no candidate is relevant"):
+        main(*parse_args(flags))

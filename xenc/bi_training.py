@@ -23,6 +23,7 @@ from .runs import (
     check_world,
     effective_batch_size,
     load_splits,
+    remove_checkpoints,
     resume_checked,
     train_dataset_for,
     untrained_metrics,
@@ -197,4 +198,5 @@ def train_bi_encoder(
         card = model_card(cfg.model, type(trainer.model.loss).__name__, f"{cfg.dataset} ({cfg.train_split})", metrics)
         save_sentence_model(out, trainer.encoder, tokenizer, cfg.max_length, card)
         write_results(trainer, cfg, metrics, start)
+        remove_checkpoints(out)
     return metrics

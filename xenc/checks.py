@@ -30,8 +30,22 @@ def first_text_fits(max_length: int | None):
         ) from err
 
 
+def table_pairs(pairs, what: str = "pairs"):
+    """A pandas DataFrame (its two text columns, or sentence1 and sentence2) or a numpy array of pairs as a list of
+    pairs; anything else unchanged."""
+    if type(pairs).__name__ == "DataFrame":  # pandas, without importing it
+        named = [c for c in ("sentence1", "sentence2") if c in pairs.columns]
+        columns = named if len(named) == 2 else list(pairs.columns)
+        if len(columns) != 2:
+            raise ValueError(f"{what} is a DataFrame with columns {list(pairs.columns)}: give it two text columns "
+                             "(or sentence1 and sentence2), or pass list(zip(df[a], df[b])).")  # fmt: skip
+        return list(zip(pairs[columns[0]], pairs[columns[1]]))
+    return pairs.tolist() if isinstance(pairs, np.ndarray) else pairs
+
+
 def check_pairs(pairs: Sequence, what: str = "pairs") -> list[tuple[str, str]]:
     """Return `pairs` as a list of (str, str) or raise a ValueError that says which item is wrong and why."""
+    pairs = table_pairs(pairs, what)
     if isinstance(pairs, (str, bytes)) or not isinstance(pairs, Sequence):
         raise TypeError(f"{what} must be a list of [text_a, text_b] pairs, got {type(pairs).__name__}.")
     out = []
@@ -48,6 +62,19 @@ def check_pairs(pairs: Sequence, what: str = "pairs") -> list[tuple[str, str]]:
                 raise ValueError(f"{what}[{i}][{j}] is empty; drop the pair or fill in the text.")
         out.append((pair[0], pair[1]))
     return out
+
+
+def check_scoring_pairs(calibration_pairs, guard_pairs) -> None:
+    """The OpenVINO calibration pairs and `(pairs, labels)` guard, checked where they are given (at construction)."""
+    if calibration_pairs is not None:
+        check_pairs(calibration_pairs, "calibration_pairs")
+    if guard_pairs is not None:
+        if not isinstance(guard_pairs, tuple | list) or len(guard_pairs) != 2:
+            raise TypeError("guard_pairs must be (pairs, labels): the pairs to check on and their gold labels.")
+        pairs = check_pairs(guard_pairs[0], "guard_pairs[0]")
+        if len(guard_pairs[1]) != len(pairs):
+            raise ValueError(f"guard_pairs has {len(pairs)} pairs but {len(guard_pairs[1])} labels; give one label "
+                             "per pair.")  # fmt: skip
 
 
 def check_labels(labels: Sequence, n_pairs: int, num_labels: int) -> None:

@@ -14,7 +14,7 @@ from transformers import AutoModelForSequenceClassification, AutoTokenizer, Pret
 
 from .backends import BACKENDS, QUALITY_TOLERANCE, import_openvino
 from .cards import cross_card, write_card
-from .checks import check_device, check_model_folder, check_output_dir
+from .checks import check_device, check_model_folder, check_output_dir, check_scoring_pairs
 from .first_token import supports_first_token
 from .heads import has_classifier_head, mark_activation, saved_activation, write_st_config
 from .models import DEFAULT_MODEL, load_pretrained, resolve_model
@@ -87,6 +87,8 @@ class CrossEncoder:
             import_openvino()
         if precision == "int8" and backend != "openvino":
             raise ValueError('precision="int8" runs on OpenVINO: pass backend="openvino" (pip install "xenc[fast]").')
+        if not isinstance(token_keep, int | float) or isinstance(token_keep, bool):
+            raise TypeError(f"token_keep={token_keep!r}: pass a number in (0, 1], e.g. 0.5 (not a string).")
         if not 0 < token_keep <= 1 or (token_keep < 1 and backend != "openvino"):
             raise ValueError(
                 f"token_keep={token_keep}: pass a fraction in (0, 1] (1 keeps every token, exact); below 1 it runs on "
@@ -159,6 +161,7 @@ class CrossEncoder:
         self.activation_fn = activation_fn or saved_activation(self.model.config, folder)
         mark_activation(self.model.config, self.activation_fn)
         self.precision, self.backend, self.model_path = precision, backend, str(path)
+        check_scoring_pairs(calibration_pairs, guard_pairs)
         self.calibration_pairs, self.guard_pairs, self.quality_tolerance = (
             calibration_pairs,
             guard_pairs,
@@ -286,6 +289,7 @@ class CrossEncoder:
         """
         if isinstance(documents, str):
             raise TypeError("documents must be a list of str; wrap a single document as [document].")
+        documents = list(documents)  # a numpy array or pandas Series of texts too
         if self.num_labels != 1:
             raise ValueError(f"rank needs a one-label (relevance) model; this one has {self.num_labels} labels.")
         scores = self.predict(

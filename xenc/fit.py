@@ -83,9 +83,16 @@ def _examples_in_loader_order(loader) -> list:
     collate = loader.collate_fn
     loader.collate_fn = list  # raw InputExamples, not the default collation (restored below)
     try:
-        return [example for batch in loader for example in batch]
+        examples = [example for batch in loader for example in batch]
     finally:
         loader.collate_fn = collate
+    for i, example in enumerate(examples):
+        if not (hasattr(example, "texts") and hasattr(example, "label")):
+            raise TypeError(
+                f"train_dataloader item {i} is a {type(example).__name__} ({example!r:.60}); fit "
+                "takes InputExample(texts=[a, b], label=y) items, as sentence-transformers' does."
+            )
+    return examples
 
 
 def _training_args(tmp: str, batch_size: int, record: dict, max_grad_norm: float, use_amp: bool,

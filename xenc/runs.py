@@ -46,6 +46,11 @@ def load_splits(cfg: XencArguments) -> datasets.DatasetDict:
     if cfg.extra_train_file:
         extra = read_extra_rows(cfg.extra_train_file, data[cfg.train_split].features)
         data[cfg.train_split] = datasets.concatenate_datasets([data[cfg.train_split], extra])
+    if cfg.task == "rerank" and not any(grade > 0 for grade in data[cfg.train_split]["label"]):
+        raise ValueError(
+            f"{cfg.dataset} ({cfg.train_split}): no candidate is relevant (label > 0), so a reranker "
+            "has nothing to learn. Fix: check the labels (1 or more for a relevant candidate)."
+        )
     if cfg.swap_pairs:  # symmetric task: (a, b) and (b, a) carry the same label
         swapped = data[cfg.train_split].rename_columns({"sentence1": "sentence2", "sentence2": "sentence1"})
         data[cfg.train_split] = datasets.concatenate_datasets([data[cfg.train_split], swapped])
@@ -233,16 +238,21 @@ def effective_batch_size(training_args: TrainingArguments) -> int:
     )  # fmt: skip
 
 
-def write_results(trainer, cfg: XencArguments, metrics: dict, start: float) -> dict:
-    """On the main process: remove this run's checkpoints (the best model is saved), then write `all_results.json`
-    and `results.json` (metrics, config, arguments, log history, environment) into the output dir; returns it."""
+def write_results(trainer, cfg: XencArguments, metrics: dict, start: float, folder: Path | None = None) -> dict:
+    """On the main process: write `all_results.json` and `results.json` (metrics, config, arguments, log history,
+    environment) into `folder` (default: the output dir; a staging folder makes them part of the model's atomic
+    save), then remove this run's checkpoints (the best model is saved); returns the results."""
     out = Path(trainer.args.output_dir)
-    for folder in out.glob("checkpoint-*"):  # all this run's (resume_point refuses other runs'); the best is saved
-        shutil.rmtree(folder)
     metrics["wall_time_s"] = time.perf_counter() - start
-    trainer.save_metrics("all", metrics)
     results = {"metrics": metrics, "config": asdict(cfg), "training_args": trainer.args.to_dict()}
     results["log_history"] = trainer.state.log_history  # losses and eval metrics by step: learning curves
     results["environment"] = environment()
-    (out / "results.json").write_text(json.dumps(results, indent=2))
+    for name, content in (("all_results.json", metrics), ("results.json", results)):
+        (Path(folder or out) / name).write_text(json.dumps(content, indent=2))
     return results
+
+
+def remove_checkpoints(out: Path) -> None:
+    """This run's checkpoints, once its model and results are saved (resume_point refuses other runs')."""
+    for folder in Path(out).glob("checkpoint-*"):
+        shutil.rmtree(folder)

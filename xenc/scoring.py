@@ -14,7 +14,7 @@ import torch
 from tqdm.auto import tqdm
 
 from .backends import openvino_with_guard
-from .checks import check_pairs, first_text_fits
+from .checks import check_pairs, first_text_fits, table_pairs
 from .encoding import fold_windows, forward_sorted
 from .first_token import first_token_scorer, logits_of
 
@@ -30,10 +30,10 @@ def pair_logits(
     windowing: dict | None = None,
 ):  # fmt: skip
     """Raw logits (n, num_labels) in input order, read and scored `chunk_size` pairs at a time."""
-    if batch_size < 1 or chunk_size < 1:
+    whole = all(isinstance(n, int | np.integer) and not isinstance(n, bool) for n in (batch_size, chunk_size))
+    if not whole or batch_size < 1 or chunk_size < 1:
         raise ValueError(f"batch_size={batch_size}, chunk_size={chunk_size}: both must be positive integers.")
-    if isinstance(sentences, np.ndarray):
-        sentences = sentences.tolist()
+    sentences = table_pairs(sentences)  # a DataFrame's two text columns, a numpy array's rows
     if isinstance(sentences, (str, bytes)) or not isinstance(sentences, Iterable):
         check_pairs(sentences)  # raises the error that names the fix
     total = len(sentences) if isinstance(sentences, Sequence) else None  # a stream's length is unknown

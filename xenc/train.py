@@ -46,6 +46,7 @@ from .runs import (  # noqa: F401 (cpu_description, environment, source_commit: 
     has_accelerator,
     load_splits,
     pads_to_8,
+    remove_checkpoints,
     resume_checked,
     source_commit,
     train_dataset_for,
@@ -176,9 +177,10 @@ def main(
     trainer.save_model(str(staging))
     if trainer.is_world_process_zero():
         write_st_config(staging, model.config)
+        results = write_results(trainer, cfg, metrics, start, staging)  # moved with the model, before config.json
         move_into(staging, out)  # config.json last: a run killed while saving leaves no folder that loads
         shutil.rmtree(staging, ignore_errors=True)
-        results = write_results(trainer, cfg, metrics, start)
+        remove_checkpoints(out)
         write_card(out, cross_card(out.name, cfg.task, model.config.num_labels, cfg.max_length, results))
     return metrics
 
