@@ -442,3 +442,13 @@ def test_a_reranker_refuses_training_data_without_a_relevant_candidate(models, t
     flags = ["--model", models["one"], "--dataset", "trecqa", "--output_dir", str(tmp_path / "out")]
     with pytest.raises(ValueError, match="no candidate is relevant"):
         main(*parse_args(flags))
+
+
+def test_predict_reads_pickle_weights_only_when_asked(models, tmp_path, capsys):
+    data = tmp_path / "pairs.csv"
+    data.write_text("sentence1,sentence2\na man,a dog\n")
+    with pytest.raises(SystemExit) as stop:
+        cli(["predict", "--model", models["pickle"], "--input", str(data)])
+    assert stop.value.code == 2 and "xenc eval / predict: --allow_pickle" in capsys.readouterr().err
+    cli(["predict", "--model", models["pickle"], "--input", str(data), "--allow_pickle", "--allow_untrained_head"])
+    assert "a man" in capsys.readouterr().out

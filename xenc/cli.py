@@ -109,7 +109,8 @@ def load_scorer(args: argparse.Namespace):
 
     with warnings.catch_warnings(record=True):  # the untrained-head warning becomes the refusal below
         model = CrossEncoder(args.model, max_length=args.max_length, device=args.device, backend=args.backend,
-                             precision=args.precision, token_keep=args.token_keep)  # fmt: skip
+                             precision=args.precision, token_keep=args.token_keep,
+                             allow_pickle=args.allow_pickle)  # fmt: skip
     if model.untrained_head and not args.allow_untrained_head:
         raise UsageError(
             f"{args.model} has no trained classification head, so its scores would be random. Fix: pass a trained "
@@ -275,6 +276,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--sep", default=None, help="field separator of the file (default: tab for .tsv/.txt, else ,)")
         p.add_argument("--encoding", default="utf-8")
         p.add_argument("--allow_untrained_head", action="store_true", help="score with a base model's random head")
+        p.add_argument("--allow_pickle", action="store_true", help="also read pytorch_model.bin (if trusted)")
         p.add_argument(
             "--backend", default="torch", choices=("torch", "openvino"), help="openvino: pip install xenc[fast]"
         )
@@ -305,7 +307,7 @@ def main(argv: list[str] | None = None) -> None:
     commands = {"eval": cmd_eval, "predict": cmd_predict, "demo": cmd_demo, "reproduce": cmd_reproduce}
     try:
         cmd_train(argv[1:]) if train else {**commands, "summarize": cmd_summarize}[args.command](args)
-    except (UsageError, ValueError, TypeError, FileNotFoundError, FileExistsError) as err:
+    except (UsageError, ValueError, TypeError, OSError) as err:  # OSError: missing, unreadable or refused files
         if os.environ.get("XENC_DEBUG"):
             raise
         print(f"xenc {args.command}: error: {err}", file=sys.stderr)  # XENC_DEBUG=1 shows the traceback

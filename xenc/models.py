@@ -82,7 +82,8 @@ def load_pretrained(auto_class, path: str, allow_pickle: bool = False, **kwargs)
         raise OSError(
             f"{path} has no safetensors weights (model.safetensors). xenc reads pickle weight files "
             "(pytorch_model.bin) only on request, as unpickling can run code. Fix: pass allow_pickle=True "
-            "(CLI: --allow_pickle true) if you trust where the model comes from, or convert it to safetensors."
+            "(xenc train: --allow_pickle true; xenc eval / predict: --allow_pickle) if you trust where the model "
+            "comes from, or convert it to safetensors."
         ) from err
 
 
