@@ -452,3 +452,26 @@ def test_predict_reads_pickle_weights_only_when_asked(models, tmp_path, capsys):
     assert stop.value.code == 2 and "xenc eval / predict: --allow_pickle" in capsys.readouterr().err
     cli(["predict", "--model", models["pickle"], "--input", str(data), "--allow_pickle", "--allow_untrained_head"])
     assert "a man" in capsys.readouterr().out
+
+
+def test_a_truncated_weights_file_is_named(models, tmp_path, capsys):
+    folder = shutil.copytree(models["one"], tmp_path / "cut")
+    weights = folder / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:100])
+    with pytest.raises(OSError, match="cut short or changed. Fix: save or download the model again"):
+        CrossEncoder(str(folder))
+    with pytest.raises(SystemExit) as stop:
+        cli(["eval", "--model", str(folder), "--dataset", "stsb"])
+    assert stop.value.code == 2 and "cut short" in capsys.readouterr().err
+
+
+def test_fit_reads_an_iterable_dataset(models, tmp_path):
+    from torch.utils.data import IterableDataset
+
+    class Stream(IterableDataset):
+        def __iter__(self):
+            yield from (InputExample(texts=list(pair), label=0.5) for pair in PAIRS)
+
+    model = CrossEncoder(models["one"])
+    model.fit(DataLoader(Stream(), batch_size=2), epochs=1, show_progress_bar=False, output_path=str(tmp_path / "m"))
+    assert CrossEncoder(str(tmp_path / "m")).predict(PAIRS).shape == (2,)

@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import torch
+from safetensors import SafetensorError
 
 from .split_zip import MPNET_BASE, SplitZipModel, assemble
 
@@ -76,6 +77,9 @@ def load_pretrained(auto_class, path: str, allow_pickle: bool = False, **kwargs)
     kwargs.setdefault("dtype", torch.float32)
     try:
         return auto_class.from_pretrained(path, **kwargs)
+    except SafetensorError as err:  # a weights file cut short or changed after it was written
+        raise OSError(f"{path}: its safetensors weights cannot be read ({err}); the file was cut short or changed. "
+                      "Fix: save or download the model again.") from err  # fmt: skip
     except OSError as err:
         if allow_pickle or "safetensors" not in str(err):
             raise
