@@ -475,3 +475,14 @@ def test_fit_reads_an_iterable_dataset(models, tmp_path):
     model = CrossEncoder(models["one"])
     model.fit(DataLoader(Stream(), batch_size=2), epochs=1, show_progress_bar=False, output_path=str(tmp_path / "m"))
     assert CrossEncoder(str(tmp_path / "m")).predict(PAIRS).shape == (2,)
+
+
+@pytest.mark.parametrize(("model", "dataset", "words"), [
+    ("three", "stsb", "holds 0..1 scores, but the model has 3 class outputs"),
+    ("one", "sick-e", "holds class labels, but the model gives one score per pair"),
+])  # fmt: skip
+def test_eval_names_a_head_made_for_the_other_kind_of_label(model, dataset, words, models, capsys):
+    with pytest.raises(SystemExit) as stop:
+        cli(["eval", "--model", models[model], "--dataset", dataset, "--split", "validation"])
+    err = capsys.readouterr().err
+    assert stop.value.code == 2 and words in err and "Fix:" in err

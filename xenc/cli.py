@@ -128,9 +128,22 @@ def cmd_train(argv: list[str]) -> None:
     print_table(rows + [("wall time (s)", f"{metrics['wall_time_s']:.0f}"), ("device", environment()["device"])])
 
 
+def check_head_fits(name: str, task: str, num_labels: int) -> None:
+    """Refuse to score a data set with a head made for the other kind of label (one score vs classes)."""
+    if task in ("sts", "rerank") and num_labels != 1:
+        raise UsageError(f"{name} holds {'0..1 scores' if task == 'sts' else 'relevance grades'}, but the model has "
+                         f"{num_labels} class outputs. Fix: evaluate a one-score model on it, or this model on a "
+                         "class set (sick-e, snli).")  # fmt: skip
+    if task not in ("sts", "rerank") and num_labels == 1:
+        raise UsageError(
+            f"{name} holds class labels, but the model gives one score per pair. Fix: evaluate a "
+            "classifier on it (num_labels=3 for NLI), or this model on a score set (stsb, sick-r)."
+        )
+
+
 def cmd_eval(args: argparse.Namespace) -> None:
     from .checks import encode_labels
-    from .data import load
+    from .data import dataset_task, load
     from .metrics import NLIAccuracyF1, STSCorrelation, rerank_metrics
 
     name = args.data or f"{args.dataset}/{args.split}"
@@ -147,6 +160,8 @@ def cmd_eval(args: argparse.Namespace) -> None:
     if len(df) < 2:
         raise UsageError(f"{name}: {len(df)} pair(s); a correlation or an accuracy needs at least 2.")
     model = load_scorer(args)
+    if not args.data:
+        check_head_fits(name, dataset_task(args.dataset), model.num_labels)
     if model.num_labels == 1 and len(df) < 3:
         raise UsageError(f"{name}: {len(df)} pairs; a correlation of 2 pairs is always +-1. Evaluate on 3 or more.")
     if model.num_labels == 1:
