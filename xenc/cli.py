@@ -43,12 +43,19 @@ class UsageError(Exception):
 def check_fields(path: str, text: str, sep: str) -> None:
     """Every row has the header's number of fields (empty fields after them, a trailing separator, are allowed):
     a row with more or fewer would shift or drop a column. The error names the row's line."""
-    rows = csv.reader(io.StringIO(text), delimiter=sep)
-    header = next(rows, None)
-    for row in rows:
+    rows = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
+    try:
+        numbered = [(rows.line_num, row) for row in rows]
+    except csv.Error as err:  # e.g. a stray carriage return or NUL inside an unquoted field
+        raise UsageError(
+            f"{path}: line {rows.line_num} cannot be read as {sep!r}-separated fields ({err}). "
+            "Fix: quote texts that contain line breaks, or save the file again as UTF-8."
+        ) from err
+    header = numbered[0][1] if numbered else []
+    for line, row in numbered[1:]:
         extra = row[len(header) :]
         if row and (len(row) < len(header) or any(field.strip() for field in extra)):
-            raise UsageError(f"{path}: line {rows.line_num} has {len(row)} fields, the header {len(header)}. "
+            raise UsageError(f"{path}: line {line} has {len(row)} fields, the header {len(header)}. "
                              f"Fix: quote texts that contain {sep!r}, or pass --sep.")  # fmt: skip
 
 
