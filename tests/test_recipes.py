@@ -117,3 +117,29 @@ def test_reproduce_refuses_a_repeated_seed_and_another_recipes_folder(tmp_path):
     (tmp_path / "seed-42" / "recipe.txt").write_text("sick-e\n")
     with pytest.raises(FileExistsError, match="recipe 'sick-e', not 'stsb'"):
         train_seed("stsb", tmp_path / "seed-42", 42)
+
+
+def test_a_run_killed_after_its_final_save_counts_as_finished(tiny_model_dir, tmp_path, monkeypatch):
+    """The model and results.json move in one step (config.json last); a kill before the checkpoints are removed
+    leaves a finished run that `xenc reproduce` keeps, not a model without results that resume refuses."""
+    monkeypatch.setitem(RECIPES, "tiny", ["--dataset", "stsb", "--model", str(tiny_model_dir)])
+    fast = ["--max_train_samples", "16", "--max_eval_samples", "16", "--num_train_epochs", "1", "--disable_tqdm",
+            "true", "--max_length", "64"]  # fmt: skip
+
+    def killed(out):
+        raise KeyboardInterrupt  # the process stops right after the final files were moved
+
+    import xenc.train
+
+    remove_checkpoints = xenc.train.remove_checkpoints
+    monkeypatch.setattr("xenc.train.remove_checkpoints", killed)
+    with pytest.raises(KeyboardInterrupt):
+        train_seed("tiny", tmp_path / "seed-42", 42, fast)
+    folder = tmp_path / "seed-42"
+    assert (folder / "results.json").exists() and (folder / "config.json").exists()
+    assert list(folder.glob("checkpoint-*"))  # not yet removed
+    monkeypatch.setattr("xenc.train.remove_checkpoints", remove_checkpoints)
+    before = (folder / "model.safetensors").stat().st_mtime_ns
+    assert train_seed("tiny", folder, 42, fast) == folder  # finished: kept, not trained again
+    assert (folder / "model.safetensors").stat().st_mtime_ns == before
+    assert json.loads((folder / "results.json").read_text())["metrics"]["train_steps"] > 0
