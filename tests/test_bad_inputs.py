@@ -84,6 +84,17 @@ API_CASES = [
         "labels; give one label per pair",
     ),  # fmt: skip
     (
+        "fit-mixed-labels",
+        lambda m, t: one(m).fit(
+            DataLoader(
+                [InputExample(texts=["a", "b"], label=1), InputExample(texts=["a", "c"], label=[0, 1, 0])],
+                batch_size=2,
+            )
+        ),
+        ValueError,
+        r"label\[1\] = \[0, 1, 0\]",
+    ),  # fmt: skip
+    (
         "fit-dict-items",
         lambda m, t: one(m).fit(DataLoader([{"texts": ["a", "b"], "label": 0.5}], batch_size=1)),
         TypeError,
