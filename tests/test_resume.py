@@ -136,3 +136,11 @@ def test_resume_true_refuses_a_checkpoint_without_optimizer_state(tiny_model_dir
         (checkpoint / "optimizer.pt").unlink(missing_ok=True)
     with pytest.raises(ValueError, match="no optimizer state"):
         main(*parse_args([*flags(tiny_model_dir, out), "--resume_from_checkpoint", "true"]))
+
+
+def test_a_forced_resume_from_weights_of_other_shapes_is_named(tiny_model_dir, killed, tmp_path):
+    out = shutil.copytree(killed, tmp_path / "other-head")  # a one-label STSb run's checkpoints
+    flags_ = [*flags(tiny_model_dir, out), "--dataset", "sick-e", "--resume_from_checkpoint", "true",
+              "--force_resume", "true"]  # fmt: skip
+    with pytest.raises(ValueError, match="its weights have other shapes than this run's model"):
+        main(*parse_args(flags_))

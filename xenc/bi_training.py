@@ -26,6 +26,7 @@ from .runs import (
     remove_checkpoints,
     resume_checked,
     train_dataset_for,
+    train_resumed,
     untrained_metrics,
     write_results,
 )
@@ -188,7 +189,7 @@ def train_bi_encoder(
     )  # fmt: skip
     metrics = {"train_pairs": len(splits[cfg.train_split]), "epochs": training_args.num_train_epochs}
     metrics.update(num_processes=training_args.world_size, effective_batch_size=effective_batch_size(training_args))
-    result = trainer.train(resume_from_checkpoint=resume)
+    result = train_resumed(trainer, resume)
     metrics.update(resumed)
     metrics.update(untrained_metrics(trainer.state.log_history), **result.metrics)
     metrics.update(trainer.evaluate(), train_steps=trainer.state.global_step)

@@ -195,6 +195,21 @@ def check_identity(checkpoint: str, identity: dict, force: bool) -> None:
         )
 
 
+def train_resumed(trainer, resume: str | None):
+    """`trainer.train(resume_from_checkpoint=resume)`; a forced resume from weights of other shapes is a named
+    error, not a size-mismatch traceback."""
+    try:
+        return trainer.train(resume_from_checkpoint=resume)
+    except RuntimeError as err:
+        if not resume or "size mismatch" not in str(err):
+            raise
+        first = next((line.strip() for line in str(err).splitlines() if "size mismatch" in line), "")
+        raise ValueError(
+            f"--resume_from_checkpoint {resume}: its weights have other shapes than this run's model "
+            f"({first[:160]}). Fix: resume with the model and task that saved it, or start afresh."
+        ) from None
+
+
 def resume_checked(cfg: XencArguments, training_args: TrainingArguments, callbacks: list | None) -> tuple:
     """(checkpoint to resume from or None, callbacks + the identity writer, what results.json records of it)."""
     identity = run_identity(cfg, training_args)

@@ -50,6 +50,7 @@ from .runs import (  # noqa: F401 (cpu_description, environment, source_commit: 
     resume_checked,
     source_commit,
     train_dataset_for,
+    train_resumed,
     untrained_metrics,
     write_results,
 )
@@ -164,7 +165,7 @@ def main(
     )
     metrics = {"train_pairs": len(encoded[cfg.train_split]), "epochs": training_args.num_train_epochs}
     metrics.update(num_processes=training_args.world_size, effective_batch_size=effective_batch_size(training_args))
-    result = trainer.train(resume_from_checkpoint=resume)
+    result = train_resumed(trainer, resume)
     metrics.update(resumed)
     metrics.update(untrained_metrics(trainer.state.log_history))
     metrics.update(result.metrics, train_steps=trainer.state.global_step)
