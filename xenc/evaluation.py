@@ -175,8 +175,9 @@ class CrossEncoderRerankingEvaluator(_Evaluator):
         self.csv_file = self.csv_file.replace("_results.csv", f"_results_@{self.at_k}.csv")
         self.primary_metric = f"ndcg@{self.at_k}"
 
-    def _candidates(self, sample: dict) -> tuple[list[str], list[int], list[int] | None]:
-        """The documents to score, their relevance, and (for `documents` samples) the relevance in the given order."""
+    def _candidates(self, sample: dict) -> tuple[list[str], list[int], list[int] | None, int]:
+        """The documents to score, their relevance, (for `documents` samples) the relevance in the given order, and
+        the number of positives."""
         for key in ("query", "positive"):
             if key not in sample:
                 raise ValueError(f"CrossEncoderRerankingEvaluator requires a {key!r} key in each sample.")
@@ -186,13 +187,14 @@ class CrossEncoderRerankingEvaluator(_Evaluator):
             )
         positive = [sample["positive"]] if isinstance(sample["positive"], str) else list(sample["positive"])
         if "negative" in sample:
-            return positive + list(sample["negative"]), [1] * len(positive) + [0] * len(sample["negative"]), None
+            negatives = list(sample["negative"])
+            return positive + negatives, [1] * len(positive) + [0] * len(negatives), None, len(positive)
         documents = list(sample["documents"])
         given = [int(d in positive) for d in documents]  # the first stage's order: the "base" metrics
         if self.always_rerank_positives:
             rest = [d for d in documents if d not in positive]
-            return positive + rest, [1] * len(positive) + [0] * len(rest), given
-        return documents, given, given
+            return positive + rest, [1] * len(positive) + [0] * len(rest), given, len(positive)
+        return documents, given, given, len(positive)
 
     def _list_metrics(self, relevant: list[int], scores: np.ndarray, positives: int) -> tuple[float, float, float]:
         """AP, MRR@k and NDCG@k of one list, as sentence-transformers computes them: positives missing from the list
@@ -208,8 +210,8 @@ class CrossEncoderRerankingEvaluator(_Evaluator):
         return average_precision_score(relevant, scores) * found / positives, mrr, ndcg
 
     def compute(self, model):
-        lists = [(*self._candidates(s), len(self._positives(s))) for s in self.samples]  # checks each sample first
-        lists = [(s["query"], *rest) for s, rest in zip(self.samples, lists)]
+        checked = [self._candidates(s) for s in self.samples]  # every sample checked before its query is read
+        lists = [(s["query"], *c) for s, c in zip(self.samples, checked)]
         pairs = [[q, d] for q, docs, rel, _, _ in lists if sum(rel) for d in docs]
         scores = self._predict(model, pairs) if pairs else np.array([])
         rows, base, offset = [], [], 0
@@ -227,11 +229,6 @@ class CrossEncoderRerankingEvaluator(_Evaluator):
             metrics |= {f"base_{name}": value for name, value in zip(names, np.mean(base, axis=0))}
         headers = ["MAP", f"MRR@{self.at_k}", f"NDCG@{self.at_k}"]
         return metrics, headers + [f"base {h}" for h in headers][: len(metrics) - 3]
-
-    @staticmethod
-    def _positives(sample: dict) -> list:
-        positive = sample.get("positive", [])
-        return [positive] if isinstance(positive, str) else list(positive)
 
 
 # the names of sentence-transformers < 4, kept by sentence-transformers 6 as deprecated subclasses
