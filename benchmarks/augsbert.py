@@ -1,6 +1,8 @@
-"""AugSBERT in-domain on STSb: a trained cross-encoder (the teacher) labels new pairs of the STSb training sentences,
-a bi-encoder trains on gold + silver; compared with the same bi-encoder trained on gold only (`xenc reproduce
-stsb-bi`, the same seeds).
+"""AugSBERT on STSb, in-domain or transferred to an STS12-16 set.
+
+In-domain: a trained cross-encoder (the teacher) labels new pairs of the STSb training sentences, a bi-encoder
+trains on gold + silver; compared with the same bi-encoder trained on gold only (`xenc reproduce stsb-bi`, the same
+seeds).
 
 Usage (from the repository root; the teacher is a `xenc reproduce stsb-mpnet` run):
     XENC_DATA_DIR=../shared/data HF_HUB_OFFLINE=1 python benchmarks/augsbert.py \
@@ -10,6 +12,11 @@ Students: the `stsb-bi` recipe (`stsb-mpnet-bi` for mpnet-base; lr 2e-5, batch 1
 `--extra_train_file` silver pairs and `--student_epochs` epochs. The silver pairs are cached in
 `--runs/augsbert/STUDENT-SAMPLER-kK/silver.tsv` beside a record of what made them (teacher, sampler, k); a cache whose
 record differs is made again. Writes benchmarks/results/augsbert_stsb_STUDENT_SAMPLER.json and .md.
+
+Domain transfer (`--target sts16`): the target's pairs that STSb does not hold are halved (seed 0); the teacher
+labels the first half's pairs and `--sampler` pairs of its sentences (their gold is never read); the zero-shot and
+the `stsb-bi` bi-encoders train one epoch on that silver (batch 16, lr 2e-5, 10% warm-up); every model is scored on
+the second half's gold. Writes benchmarks/results/augsbert_transfer_TARGET_STUDENT_SAMPLER.json and .md.
 """
 
 import argparse
@@ -17,8 +24,12 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
+from datasets import Dataset
+from torch.utils.data import DataLoader
+from transformers import set_seed
 
-from xenc import BiEncoder, CrossEncoder
+from xenc import BiEncoder, CrossEncoder, InputExample, resolve_model
 from xenc.augment import SAMPLERS, label_pairs, sample_pairs
 from xenc.data import load
 from xenc.metrics import sts_metrics
@@ -26,23 +37,20 @@ from xenc.recipes import RECIPES, recipe_results, reproduce
 from xenc.train import environment, main, parse_args
 
 
-def silver_file(args, folder: Path) -> tuple[Path, dict]:
-    """The labelled silver pairs (made, or read from a cache whose record matches) and how they were made."""
+def silver_file(args, folder: Path, sentences: list[str], exclude: list, keep: list = ()) -> tuple[Path, dict]:
+    """The labelled silver pairs (`keep` + pairs sampled from `sentences`, none in `exclude`), made or read from a
+    cache whose record matches (teacher, its size, sampler, k, target)."""
     teacher = Path(args.teacher).resolve()
     weights = teacher / "model.safetensors"
     made_by = {"teacher": str(teacher), "teacher_bytes": weights.stat().st_size, "sampler": args.sampler, "k": args.k,
-               "teacher_backend": args.teacher_backend}  # fmt: skip
+               "teacher_backend": args.teacher_backend, "target": args.target}  # fmt: skip
     record, tsv = folder / "silver.json", folder / "silver.tsv"
     if record.exists() and tsv.exists():
         cached = json.loads(record.read_text())
         if {k: cached.get(k) for k in made_by} == made_by:
             return tsv, cached
-    train = load("stsb", split="train")
-    gold = list(zip(train["sentence1"], train["sentence2"]))
     bi = BiEncoder(args.student) if args.sampler == "bi-encoder" else None
-    pairs = sample_pairs(
-        list(train["sentence1"]) + list(train["sentence2"]), args.sampler, args.k, bi_encoder=bi, exclude=gold
-    )
+    pairs = [*keep, *sample_pairs(sentences, args.sampler, args.k, bi_encoder=bi, exclude=[*exclude, *keep])]
     silver, seconds = label_pairs(CrossEncoder(args.teacher, backend=args.teacher_backend), pairs)
     folder.mkdir(parents=True, exist_ok=True)
     silver.to_pandas().to_csv(tsv, sep="\t", index=False)
@@ -76,9 +84,15 @@ def main_() -> None:
     parser.add_argument("--student_epochs", type=int, default=1)
     parser.add_argument("--seeds", type=int, nargs="+", default=[42, 43, 44])
     parser.add_argument("--runs", default="runs")
+    parser.add_argument("--target", choices=[f"sts{y}" for y in range(12, 17)],
+                        help="domain transfer to this STS set instead of in-domain STSb")  # fmt: skip
     args = parser.parse_args()
+    if args.target:
+        return transfer(args)
     folder = Path(args.runs) / "augsbert" / f"{args.student}-{args.sampler}-k{args.k}"
-    tsv, silver = silver_file(args, folder)
+    train = load("stsb", split="train")
+    gold = list(zip(train["sentence1"], train["sentence2"]))
+    tsv, silver = silver_file(args, folder, list(train["sentence1"]) + list(train["sentence2"]), exclude=gold)
     print(f"silver: {silver['pairs']} pairs labelled at {silver['pairs_per_s']:.0f} pairs/s", flush=True)
     gold_recipe = "stsb-mpnet-bi" if args.student == "mpnet-base" else "stsb-bi"
     recipe = [*RECIPES[gold_recipe], "--model", args.student, "--extra_train_file", str(tsv),
@@ -115,6 +129,83 @@ def table(out: dict) -> str:
         f"{silver['label_s']:.0f} s |\n\nMachine: {out['environment']['cpu']}; "
         f"commit {out['environment']['commit']}.\n"
     )
+
+
+def target_halves(name: str) -> tuple[Dataset, Dataset]:
+    """The target set's pairs that STSb does not hold (any split; STSb was drawn from STS12-16), deduplicated,
+    shuffled once (seed 0) and halved: the first half is the unlabelled pool, the second half's gold the test."""
+    stsb = load("stsb")
+    seen = {frozenset(p) for split in stsb.values() for p in zip(split["sentence1"], split["sentence2"])}
+    data = load(name, split="test")
+    keep, kept = [], set()
+    for i, pair in enumerate(zip(data["sentence1"], data["sentence2"])):
+        key = frozenset(pair)
+        if key not in seen and key not in kept and len(key) == 2:
+            kept.add(key)
+            keep.append(i)
+    data = data.select(keep).shuffle(seed=0)
+    half = len(data) // 2
+    return data.select(range(half)), data.select(range(half, len(data)))
+
+
+def transfer(args) -> None:
+    """Domain transfer: the STSb teacher labels the target's unlabelled pool (its pairs + BM25 pairs of its sentences);
+    students fine-tune one epoch on that silver only; every model is scored on the other half's gold."""
+    pool, test = target_halves(args.target)
+    folder = Path(args.runs) / "augsbert" / f"transfer-{args.target}-{args.student}-{args.sampler}-k{args.k}"
+    sentences = list(pool["sentence1"]) + list(pool["sentence2"])
+    own = list(zip(pool["sentence1"], pool["sentence2"]))
+    tsv, silver = silver_file(args, folder, sentences, exclude=own, keep=own)
+    print(f"{args.target}: pool {len(pool)}, test {len(test)}; silver {silver['pairs']} pairs", flush=True)
+    cosine = lambda path: sts_metrics(  # noqa: E731
+        BiEncoder(str(path)).similarity(test["sentence1"], test["sentence2"]), test["label"]
+    )["spearman"]
+    gold_dirs = [Path(args.runs) / "reproduce-stsb-bi" / f"seed-{s}" for s in args.seeds]
+    reproduce("stsb-bi", str(gold_dirs[0].parent), seeds=args.seeds)
+    rows = {"bi-encoder, zero-shot": [cosine(resolve_model(args.student))],
+            "bi-encoder, STSb (`stsb-bi`)": [cosine(d) for d in gold_dirs]}  # fmt: skip
+    silver_rows = pd.read_csv(tsv, sep="\t", keep_default_na=False)
+    examples = [InputExample(texts=[a, b], label=float(y)) for a, b, y in silver_rows.itertuples(index=False)]
+    for start, name in ((resolve_model(args.student), "zero-shot"), (None, "STSb")):
+        rows[f"bi-encoder, {name} + target silver"] = []
+        for seed, gold_dir in zip(args.seeds, gold_dirs):
+            out = folder / f"{name}-seed-{seed}"
+            if not (out / "model.safetensors").exists():
+                set_seed(seed)
+                student = BiEncoder(str(start or gold_dir))
+                loader = DataLoader(examples, shuffle=True, batch_size=16)
+                student.fit(loader, epochs=1, warmup_steps=len(loader) // 10, output_path=str(out))
+            rows[f"bi-encoder, {name} + target silver"].append(cosine(out))
+    teacher = CrossEncoder(args.teacher, backend=args.teacher_backend)
+    rows["teacher (cross-encoder)"] = [sts_metrics(teacher.predict(list(zip(test["sentence1"], test["sentence2"]))),
+                                                   test["label"])["spearman"]]  # fmt: skip
+    out = {"target": args.target, "pool_pairs": len(pool), "test_pairs": len(test), "teacher": args.teacher,
+           "silver": silver, "student": args.student, "seeds": args.seeds, "environment": environment(),
+           "rows": {k: {"test": v, "mean": float(np.mean(v)), "std": float(np.std(v, ddof=1)) if len(v) > 1 else 0.0}
+                    for k, v in rows.items()}}  # fmt: skip
+    stem = Path("benchmarks/results") / f"augsbert_transfer_{args.target}_{args.student}_{args.sampler}"
+    stem.with_suffix(".json").write_text(json.dumps(out, indent=2))
+    stem.with_suffix(".md").write_text(transfer_table(out))
+    print(transfer_table(out))
+
+
+def transfer_table(out: dict) -> str:
+    silver = out["silver"]
+    lines = [
+        f"### AugSBERT domain transfer: STSb -> {out['target']} (pairs not in STSb), `{out['student']}`\n",
+        f"| {out['target']} test half ({out['test_pairs']} pairs), Spearman | runs | mean ± std |",
+        "|---|---|---|",
+    ]
+    for name, row in out["rows"].items():
+        lines.append(f"| {name} | {len(row['test'])} | {row['mean']:.4f} ± {row['std']:.4f} |")
+    env = out["environment"]
+    lines.append(
+        f"\nSilver: {silver['pairs']:,} pairs ({out['pool_pairs']} pool pairs + {silver['sampler']} pairs, "
+        f"k = {silver['k']}), "
+        f"labelled at {silver['pairs_per_s']:.0f} pairs/s ({silver['label_s']:.0f} s). Seeds "
+        f"{', '.join(map(str, out['seeds']))}; commit {env['commit']}; {env['cpu']}.\n"
+    )
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

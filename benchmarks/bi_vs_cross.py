@@ -6,7 +6,8 @@ Usage (from the repository root):
     XENC_DATA_DIR=../shared/data HF_HUB_OFFLINE=1 python benchmarks/bi_vs_cross.py stsb --seeds 42 --runs runs
 
 A comparison is a pair of recipes (`xenc reproduce NAME`): the cross-encoder recipe and its bi-encoder twin (NAME-bi).
-Seeds whose `results.json` exists under `--runs/reproduce-NAME/seed-N` are kept, so a stopped run continues. Writes
+Seeds whose `results.json` exists under `--runs/reproduce-NAME/seed-N` are kept, so a stopped run continues;
+`--recorded NAME` reads a recipe's committed record instead of training it (its table line says "recorded"). Writes
 benchmarks/results/bi_vs_cross_NAME.json and .md.
 """
 
@@ -20,7 +21,7 @@ import numpy as np
 from xenc import BiEncoder, CrossEncoder
 from xenc.data import load
 from xenc.metrics import rerank_metrics, sts_metrics
-from xenc.recipes import RECIPES, recipe_results, reproduce
+from xenc.recipes import RECIPES, read_record, recipe_results, reproduce
 from xenc.train import environment
 
 # comparison -> (cross recipe, bi recipe, base, dataset, test metric)
@@ -31,6 +32,7 @@ COMPARISONS = {
     "trecqa": ("trecqa", "trecqa-bi", "minilm-l6", "trecqa", "map"),
 }
 N_COST = 1000
+RECORDS = "benchmarks/results/recipes"
 
 
 def zero_shot(base: str, test) -> dict[str, float]:
@@ -59,7 +61,7 @@ def cost_per_1000(cross_dir: str, bi_dir: str, test) -> dict[str, float]:
 def summary(results: list[dict], metric: str) -> dict:
     values = [r["metrics"][f"test_{metric}"] for r in results]
     dev = [r["metrics"][f"eval_{metric}"] for r in results]
-    wall = float(np.mean([r["metrics"]["wall_time_s"] for r in results]))
+    wall = float(np.mean([r["metrics"].get("wall_time_s", np.nan) for r in results]))  # older records lack it
     spread = float(np.std(values, ddof=1)) if len(values) > 1 else 0.0  # one seed: no spread measured
     return {"test": values, "test_mean": float(np.mean(values)), "test_std": spread,
             "dev_mean": float(np.mean(dev)), "wall_s": wall}  # fmt: skip
@@ -70,14 +72,20 @@ def main() -> None:
     parser.add_argument("comparison", choices=COMPARISONS)
     parser.add_argument("--seeds", type=int, nargs="+", default=[42, 43, 44])
     parser.add_argument("--runs", default="runs", help="folder of the recipe runs (reproduce-NAME/seed-N)")
+    parser.add_argument("--recorded", nargs="*", default=[], metavar="RECIPE",
+                        help=f"recipes read from their committed record in {RECORDS} instead of trained here (the "
+                        "first seed's model must still be in --runs, for the cost column)")  # fmt: skip
     args = parser.parse_args()
     cross, bi, base, dataset, metric = COMPARISONS[args.comparison]
     out = {"comparison": args.comparison, "base": base, "metric": metric, "seeds": args.seeds,
            "recipes": {name: RECIPES[name] for name in (cross, bi)}}  # fmt: skip
     for name in (cross, bi):
         folder = Path(args.runs) / f"reproduce-{name}"
-        reproduce(name, str(folder), seeds=args.seeds)
-        results, provenance = recipe_results(name, folder)
+        if name in args.recorded:
+            results, provenance = read_record(name, RECORDS)
+        else:
+            reproduce(name, str(folder), seeds=args.seeds)
+            results, provenance = recipe_results(name, folder)
         out[name] = {**summary(results, metric), "provenance": provenance}
         print(f"{name}: test {metric} {out[name]['test_mean']:.4f} ± {out[name]['test_std']:.4f}", flush=True)
     test = load(dataset, split="test")
