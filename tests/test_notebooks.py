@@ -81,6 +81,11 @@ def test_05_cross_teaches_bi_smoke(tiny_base_dir, tmp_path):
     assert summary["silver_pairs"] > 0 and summary["provenance"]["n_train"] == 16
     assert (out / "student" / "modules.json").exists() and (out / "figures" / "silver_labels.png").exists()
     assert summary["provenance"]["mode"] == "learner" and solutions_pass(tmp_path / "executed.ipynb")
+    assert set(summary["samplers"]) == {"random", "bm25", "bi-encoder", "gold pairs (for reference)"}
+    assert all(0 <= row["mean teacher score"] <= 1 for row in summary["samplers"].values())
+    assert list(summary["first_stage"]) == ["bi-encoder, zero-shot", "bi-encoder, trained on SciFact claims"]
+    assert all(0 <= row["recall@100"] <= 1 for row in summary["first_stage"].values())
+    assert (out / "first-stage" / "modules.json").exists()
 
 
 @pytest.mark.notebooks
