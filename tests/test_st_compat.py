@@ -35,13 +35,31 @@ def test_predict_output_forms(model):
 
 def test_activation_names_old_and_new(model, tiny_model_dir):
     logits = model.predict(PAIRS, activation_fn=torch.nn.Identity())
-    assert model.predict(PAIRS, activation_fct=torch.nn.Identity()) == pytest.approx(logits)  # the legacy keyword
+    with pytest.warns(FutureWarning, match="`activation_fct` argument was renamed.*use `activation_fn`"):
+        assert model.predict(PAIRS, activation_fct=torch.nn.Identity()) == pytest.approx(logits)  # the old keyword
     assert model.predict(PAIRS) == pytest.approx(1 / (1 + np.exp(-logits)), abs=1e-6)
-    assert (
-        isinstance(model.activation_fn, torch.nn.Sigmoid) and model.default_activation_function is model.activation_fn
-    )
-    legacy = CrossEncoder(str(tiny_model_dir), default_activation_function=torch.nn.Identity())
+    with pytest.warns(FutureWarning, match="`default_activation_function` property was renamed"):
+        assert model.default_activation_function is model.activation_fn
+    assert isinstance(model.activation_fn, torch.nn.Sigmoid)
+    with pytest.warns(FutureWarning, match="`default_activation_function` argument was renamed"):
+        legacy = CrossEncoder(str(tiny_model_dir), default_activation_function=torch.nn.Identity())
     assert legacy.predict(PAIRS) == pytest.approx(logits, abs=1e-6)
+
+
+def test_old_call_names_warn_and_keep_working(model):
+    scores = model.predict(PAIRS)
+    assert model.predict(inputs=PAIRS) == pytest.approx(scores)  # the peer's name since 4
+    with pytest.warns(FutureWarning, match="`sentences` argument was renamed.*use `inputs`"):
+        assert model.predict(sentences=PAIRS) == pytest.approx(scores)
+    with pytest.warns(FutureWarning, match="`num_workers` argument is deprecated and has no effect"):
+        assert model.predict(PAIRS, num_workers=2) == pytest.approx(scores)
+    query, docs = PAIRS[0][0], [b for _, b in PAIRS]
+    ranked = model.rank(query, docs)
+    for old in ("apply_softmax", "convert_to_numpy", "convert_to_tensor"):
+        with pytest.warns(FutureWarning, match=f"CrossEncoder.rank `{old}` argument is deprecated"):
+            assert model.rank(query, docs, **{old: True}) == ranked
+    model.max_seq_length = 17  # the peer's name for max_length
+    assert model.max_length == 17 == model.max_seq_length
 
 
 def test_a_custom_activation_round_trips_in_both_libraries(tiny_model_dir, tmp_path):
@@ -70,19 +88,23 @@ def test_a_base_checkpoint_without_a_head_gets_one_label(tiny_tokenizer, tmp_pat
 
 
 def test_constructor_kwargs_old_and_new_names(tiny_model_dir):
-    new = CrossEncoder(str(tiny_model_dir), classifier_dropout=0.3, model_kwargs={"torch_dtype": torch.float32},
-                       tokenizer_kwargs={"model_max_length": 33}, config_kwargs={"attention_probs_dropout_prob": 0.2},
+    new = CrossEncoder(str(tiny_model_dir), model_kwargs={"torch_dtype": torch.float32},
+                       tokenizer_kwargs={"model_max_length": 33},
+                       config_kwargs={"attention_probs_dropout_prob": 0.2, "classifier_dropout": 0.3},
                        local_files_only=True, revision=None, cache_folder=None)  # fmt: skip
-    old = CrossEncoder(
-        str(tiny_model_dir),
-        automodel_args={"torch_dtype": torch.float32},
-        tokenizer_args={"model_max_length": 33},
-        config_args={"attention_probs_dropout_prob": 0.2},
-    )
-    for m in (new, old):
+    peer_6 = CrossEncoder(model_name_or_path=str(tiny_model_dir), processor_kwargs={"model_max_length": 33},
+                          config_kwargs={"attention_probs_dropout_prob": 0.2})  # fmt: skip
+    with pytest.warns(FutureWarning) as caught:
+        old = CrossEncoder(model_name=str(tiny_model_dir), automodel_args={"torch_dtype": torch.float32},
+                           tokenizer_args={"model_max_length": 33}, config_args={"attention_probs_dropout_prob": 0.2},
+                           cache_dir=None, classifier_dropout=0.3)  # fmt: skip
+    said = " ".join(str(w.message) for w in caught)
+    for name in ("model_name", "automodel_args", "tokenizer_args", "config_args", "cache_dir", "classifier_dropout"):
+        assert f"`{name}` argument" in said, name
+    for m in (new, peer_6, old):
         assert m.tokenizer.model_max_length == 33 and m.config.attention_probs_dropout_prob == 0.2
-    assert new.config.classifier_dropout == 0.3
-    with pytest.raises(TypeError, match="unexpected arguments"):
+    assert new.config.classifier_dropout == 0.3 == old.config.classifier_dropout
+    with pytest.raises(TypeError, match="unexpected keyword argument 'automodel_arg'"):
         CrossEncoder(str(tiny_model_dir), automodel_arg={})
 
 

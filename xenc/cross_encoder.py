@@ -17,6 +17,7 @@ from .cards import cross_card, write_card
 from .checks import check_device, check_model_folder, check_output_dir, check_scoring_pairs
 from .first_token import supports_first_token
 from .heads import has_classifier_head, mark_activation, saved_activation, write_st_config
+from .legacy import call_names, deprecated, init_names
 from .models import DEFAULT_MODEL, load_pretrained, resolve_model
 from .saving import save_atomically
 from .scoring import CHUNK_SIZE, PRECISIONS, pair_logits
@@ -57,6 +58,7 @@ class CrossEncoder:
         array([0.53], dtype=float32)
     """
 
+    @init_names
     def __init__(
         self,
         model_name_or_path: str = DEFAULT_MODEL,
@@ -66,7 +68,6 @@ class CrossEncoder:
         trust_remote_code: bool = False,
         precision: str = "fp32",
         activation_fn: Callable | None = None,
-        classifier_dropout: float | None = None,
         model_kwargs: dict | None = None,
         tokenizer_kwargs: dict | None = None,
         config_kwargs: dict | None = None,
@@ -79,7 +80,6 @@ class CrossEncoder:
         guard_pairs: tuple | None = None,
         quality_tolerance: float = QUALITY_TOLERANCE,
         token_keep: float = 1.0,
-        **legacy,
     ):
         if backend not in BACKENDS:
             raise ValueError(f"backend={backend!r} is unknown; use one of {BACKENDS}.")
@@ -99,25 +99,12 @@ class CrossEncoder:
                 f"precision={precision!r} is unknown; use one of {list(PRECISIONS)} ('fp32' is exact; 'bf16' is the "
                 "fast path on GPUs and on CPUs with AMX), or 'int8' with backend='openvino'."
             )
-        renamed = {
-            "default_activation_function": "activation_fn",
-            "automodel_args": "model_kwargs",
-            "tokenizer_args": "tokenizer_kwargs",
-            "config_args": "config_kwargs",
-        }  # sentence-transformers < 4
-        unknown = set(legacy) - set(renamed)
-        if unknown:
-            raise TypeError(f"CrossEncoder got unexpected arguments {sorted(unknown)}.")
-        activation_fn = activation_fn or legacy.get("default_activation_function")
         path = resolve_model(model_name_or_path)
         if Path(path).is_dir():
             check_model_folder(path)
         hub = {"revision": revision, "local_files_only": local_files_only, "cache_dir": cache_folder,
                "trust_remote_code": trust_remote_code}  # fmt: skip
-        kwargs = {**hub, **(legacy.get("config_args") or {}), **(config_kwargs or {})}
-        kwargs.update(legacy.get("automodel_args") or {}, **(model_kwargs or {}))
-        if classifier_dropout is not None:
-            kwargs["classifier_dropout"] = classifier_dropout
+        kwargs = {**hub, **(config_kwargs or {}), **(model_kwargs or {})}
         self.untrained_head = not has_classifier_head(path, hub)  # a base checkpoint: the head is created now
         if num_labels is None and self.untrained_head:
             num_labels = 1  # one relevance / similarity output, as sentence-transformers
@@ -126,7 +113,7 @@ class CrossEncoder:
             if num_labels == TASKS["nli"].num_labels:  # 3 outputs: the NLI label names, as training uses them
                 label2id = TASKS["nli"].label2id
                 kwargs.update(label2id=label2id, id2label={i: name for name, i in label2id.items()})
-        tokenizer_kwargs = {**hub, **(legacy.get("tokenizer_args") or {}), **(tokenizer_kwargs or {})}
+        tokenizer_kwargs = {**hub, **(tokenizer_kwargs or {})}
         self.tokenizer = AutoTokenizer.from_pretrained(path, **tokenizer_kwargs)
         try:
             self.model = load_pretrained(AutoModelForSequenceClassification, path, allow_pickle, **kwargs)
@@ -184,19 +171,30 @@ class CrossEncoder:
 
     @property
     def default_activation_function(self) -> Callable:
-        """The name sentence-transformers < 4 used for `activation_fn`."""
+        """The name sentence-transformers < 4 used for `activation_fn` (deprecated there: it warns)."""
+        deprecated("The `default_activation_function` property was renamed and is now deprecated. "
+                   "Please use `activation_fn` instead.")  # fmt: skip
         return self.activation_fn
 
+    @property
+    def max_seq_length(self) -> int:
+        """sentence-transformers' name for `max_length` (tokens per pair)."""
+        return self.max_length
+
+    @max_seq_length.setter
+    def max_seq_length(self, value: int) -> None:
+        self.max_length = value
+
+    @call_names
     def predict(
         self,
-        sentences: Iterable,
+        inputs: Iterable,
         batch_size: int = 32,
         show_progress_bar: bool | None = None,
         activation_fn: Callable | None = None,
         apply_softmax: bool = False,
         convert_to_numpy: bool = True,
         convert_to_tensor: bool = False,
-        activation_fct: Callable | None = None,
         truncation: str = "longest_first",
         chunk_size: int = CHUNK_SIZE,
         windows: str | None = None,
@@ -207,7 +205,7 @@ class CrossEncoder:
     ) -> np.ndarray | torch.Tensor | float:
         """Score pairs: sigmoid for one label, raw logits (or softmax with `apply_softmax`) for classes.
 
-        `sentences` is a list of pairs or any iterable of them (a generator streams: it is read `chunk_size` pairs
+        `inputs` is a list of pairs or any iterable of them (a generator streams: it is read `chunk_size` pairs
         at a time, so only one chunk's encodings are held). Within a chunk, pairs run longest first in batches
         sorted by token count, so little compute goes to padding; the output keeps the input order. A single
         pair `[a, b]` returns a single score.
@@ -232,9 +230,9 @@ class CrossEncoder:
                 "put an instruction into the query text yourself; for several processes use "
                 "xenc.distributed.predict_distributed."
             )
-        if isinstance(sentences, np.ndarray) and sentences.ndim == 1 and sentences.dtype.kind in "UO":
-            sentences = sentences.tolist()  # a 1-D array of two texts is one pair
-        single = isinstance(sentences, Sequence) and len(sentences) == 2 and all(isinstance(t, str) for t in sentences)
+        if isinstance(inputs, np.ndarray) and inputs.ndim == 1 and inputs.dtype.kind in "UO":
+            inputs = inputs.tolist()  # a 1-D array of two texts is one pair
+        single = isinstance(inputs, Sequence) and len(inputs) == 2 and all(isinstance(t, str) for t in inputs)
         if windows not in (None, "max", "first"):
             raise ValueError(f"windows={windows!r}; use 'max' (MaxP), 'first' (FirstP) or None (truncate).")
         if windows and (self.num_labels != 1 or not 0 <= stride < self.max_length // 2):
@@ -247,7 +245,7 @@ class CrossEncoder:
         windowing = {"stride": stride, "aggregate": windows} if windows else None
         logits = pair_logits(
             self,
-            [sentences] if single else sentences,
+            [inputs] if single else inputs,
             batch_size,
             show_progress_bar,
             truncation,
@@ -256,7 +254,7 @@ class CrossEncoder:
         )
         if not len(logits):  # what sentence-transformers returns for no pairs
             return torch.tensor([]) if convert_to_tensor else np.array([]) if convert_to_numpy else []
-        scores = (activation_fn or activation_fct or self.activation_fn)(logits)
+        scores = (activation_fn or self.activation_fn)(logits)
         if apply_softmax and scores.shape[-1] > 1:
             scores = torch.softmax(scores, dim=-1)
         scores = scores.squeeze(-1) if self.num_labels == 1 else scores
@@ -270,6 +268,7 @@ class CrossEncoder:
             "to index or compare. Use xenc.BiEncoder(...).encode(sentences) for embeddings and predict([[a, b]]) here."
         )
 
+    @call_names
     def rank(
         self,
         query: str,
@@ -291,7 +290,10 @@ class CrossEncoder:
             raise TypeError("documents must be a list of str; wrap a single document as [document].")
         documents = list(documents)  # a numpy array or pandas Series of texts too
         if self.num_labels != 1:
-            raise ValueError(f"rank needs a one-label (relevance) model; this one has {self.num_labels} labels.")
+            raise ValueError(
+                "CrossEncoder.rank() only works for models with num_labels=1. "
+                "Consider using CrossEncoder.predict() with input pairs instead."
+            )
         scores = self.predict(
             [(query, d) for d in documents], batch_size, show_progress_bar, activation_fn, truncation="only_second",
             windows=windows, stride=stride,
