@@ -201,3 +201,26 @@ def test_a_sentence_transformers_3_activation_in_config_json_is_read(tiny_model_
     loaded = CrossEncoder(str(tmp_path / "m"))
     assert isinstance(loaded.activation_fn, torch.nn.Tanh)
     assert np.all(np.abs(loaded.predict([("a man", "a dog")])) < 1)  # tanh scores, not sigmoid
+
+
+def test_prompts_go_before_the_first_text_and_travel_with_the_model(tiny_model_dir, tmp_path):
+    st = pytest.importorskip("sentence_transformers", reason="the interop tests need the minilm/bench extra")
+    prompts = {"query": "Represent the question: ", "short": "q: "}
+    ours = CrossEncoder(str(tiny_model_dir), prompts=prompts, default_prompt_name="query")
+    by_hand = ours.predict([(prompts["query"] + a, b) for a, b in PAIRS], prompt="")  # "" switches the prompt off
+    assert ours.predict(PAIRS) == pytest.approx(by_hand)  # the default prompt
+    assert ours.predict(iter(PAIRS), prompt_name="short") == pytest.approx(
+        ours.predict([(prompts["short"] + a, b) for a, b in PAIRS], prompt="")
+    )  # a generator streams with its prompt too
+    query, docs = PAIRS[0][0], [b for _, b in PAIRS]
+    assert [r["score"] for r in ours.rank(query, docs, prompt_name="short")] == pytest.approx(
+        sorted(ours.predict([(prompts["short"] + query, d) for d in docs], prompt=""), reverse=True)
+    )
+    ours.save_pretrained(tmp_path / "m")
+    theirs = st.CrossEncoder(str(tmp_path / "m"), device="cpu")
+    assert theirs.prompts == prompts and theirs.default_prompt_name == "query"
+    assert np.abs(theirs.predict(PAIRS) - ours.predict(PAIRS)).max() < 1e-5
+    assert np.abs(theirs.predict(PAIRS, prompt_name="short") - ours.predict(PAIRS, prompt_name="short")).max() < 1e-5
+    theirs.save_pretrained(str(tmp_path / "st"))
+    back = CrossEncoder(str(tmp_path / "st"))
+    assert back.prompts == prompts and back.default_prompt_name == "query"

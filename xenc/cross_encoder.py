@@ -19,6 +19,7 @@ from .first_token import supports_first_token
 from .heads import has_classifier_head, mark_activation, saved_activation, write_st_config
 from .legacy import call_names, deprecated, init_names
 from .models import DEFAULT_MODEL, load_pretrained, resolve_model
+from .prompts import load_prompts, resolve_prompt, with_prompt
 from .saving import save_atomically
 from .scoring import CHUNK_SIZE, PRECISIONS, pair_logits
 from .tasks import TASKS
@@ -80,6 +81,8 @@ class CrossEncoder:
         guard_pairs: tuple | None = None,
         quality_tolerance: float = QUALITY_TOLERANCE,
         token_keep: float = 1.0,
+        prompts: dict[str, str] | None = None,
+        default_prompt_name: str | None = None,
     ):
         if backend not in BACKENDS:
             raise ValueError(f"backend={backend!r} is unknown; use one of {BACKENDS}.")
@@ -146,6 +149,7 @@ class CrossEncoder:
         self.model.to(self.device)
         folder = path if Path(path).is_dir() else None
         self.activation_fn = activation_fn or saved_activation(self.model.config, folder)
+        self.prompts, self.default_prompt_name = load_prompts(folder, prompts, default_prompt_name)
         mark_activation(self.model.config, self.activation_fn)
         self.precision, self.backend, self.model_path = precision, backend, str(path)
         check_scoring_pairs(calibration_pairs, guard_pairs)
@@ -224,15 +228,15 @@ class CrossEncoder:
         Example:
             >>> model.predict(((a, b) for a, b in read_pairs("pairs.tsv")), batch_size=64)  # doctest: +SKIP
         """
-        if prompt_name is not None or prompt is not None or pool is not None:
+        if pool is not None:
             raise ValueError(
-                "prompt_name / prompt / pool (sentence-transformers 6) are not supported by xenc's CrossEncoder: "
-                "put an instruction into the query text yourself; for several processes use "
+                "pool (sentence-transformers 6) is not supported by xenc's CrossEncoder: for several processes use "
                 "xenc.distributed.predict_distributed."
             )
         if isinstance(inputs, np.ndarray) and inputs.ndim == 1 and inputs.dtype.kind in "UO":
             inputs = inputs.tolist()  # a 1-D array of two texts is one pair
         single = isinstance(inputs, Sequence) and len(inputs) == 2 and all(isinstance(t, str) for t in inputs)
+        inputs = with_prompt([inputs] if single else inputs, self._prompt(prompt, prompt_name))
         if windows not in (None, "max", "first"):
             raise ValueError(f"windows={windows!r}; use 'max' (MaxP), 'first' (FirstP) or None (truncate).")
         if windows and (self.num_labels != 1 or not 0 <= stride < self.max_length // 2):
@@ -245,7 +249,7 @@ class CrossEncoder:
         windowing = {"stride": stride, "aggregate": windows} if windows else None
         logits = pair_logits(
             self,
-            [inputs] if single else inputs,
+            inputs,
             batch_size,
             show_progress_bar,
             truncation,
@@ -280,6 +284,8 @@ class CrossEncoder:
         activation_fn: Callable | None = None,
         windows: str | None = None,
         stride: int = 64,
+        prompt_name: str | None = None,
+        prompt: str | None = None,
     ) -> list[dict]:
         """Score `query` against each document (documents truncated, or in `windows`: see `predict`) and sort.
 
@@ -296,7 +302,7 @@ class CrossEncoder:
             )
         scores = self.predict(
             [(query, d) for d in documents], batch_size, show_progress_bar, activation_fn, truncation="only_second",
-            windows=windows, stride=stride,
+            windows=windows, stride=stride, prompt_name=prompt_name, prompt=prompt,
         ) if documents else np.zeros(0)  # fmt: skip
         if top_k is not None and (not isinstance(top_k, int | np.integer) or top_k < 1):
             raise ValueError(f"top_k={top_k!r}; pass a positive integer, or None for all documents.")
@@ -316,13 +322,19 @@ class CrossEncoder:
         def write(folder: Path) -> None:
             self.model.save_pretrained(folder, safe_serialization=safe_serialization)
             self.tokenizer.save_pretrained(folder)
-            write_st_config(folder, self.model.config)
+            write_st_config(folder, self.model.config, self.prompts, self.default_prompt_name)
 
         save_atomically(path, write)  # a save cut short leaves no folder that loads
         task = "sts" if self.num_labels == 1 else "classification"
         write_card(path, cross_card(Path(path).name, task, self.num_labels, self.max_length, self.training_record))
 
     save = save_pretrained
+
+    def _prompt(self, prompt: str | None, prompt_name: str | None) -> str | None:
+        if prompt is not None and prompt_name is not None:
+            warnings.warn("Provide either a `prompt`, a `prompt_name`, or neither, but not both. Ignoring the "
+                          "`prompt_name` in favor of `prompt`.", stacklevel=3)  # fmt: skip
+        return resolve_prompt(self.prompts, self.default_prompt_name, prompt, prompt_name)
 
     @property
     def max_length(self) -> int:

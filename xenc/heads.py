@@ -27,13 +27,27 @@ def mark_activation(config: PretrainedConfig, activation: Callable | None = None
     config.sentence_transformers = {**(getattr(config, "sentence_transformers", None) or {}), "activation_fn": path}
 
 
-def write_st_config(folder: Path, config: PretrainedConfig) -> None:
-    """`config_sentence_transformers.json` as sentence-transformers 6 writes it for a CrossEncoder (after
-    `mark_activation`): its model type and score activation, so tools that read that file find them."""
+# the two small files of sentence-transformers 6's CrossEncoder layout: one Transformer module at the folder's root,
+# which reads the plain checkpoint; with them the peer reads `config_sentence_transformers.json` (activation, prompts)
+ST_TRANSFORMER_TYPE = "sentence_transformers.base.modules.transformer.Transformer"
+ST_MODULES = [{"idx": 0, "name": "0", "path": "", "type": ST_TRANSFORMER_TYPE}]
+ST_TRANSFORMER = {"transformer_task": "sequence-classification", "module_output_name": "scores",
+                  "modality_config": {"text": {"method": "forward", "method_output_name": "logits"}}}  # fmt: skip
+
+
+def write_st_config(
+    folder: Path, config: PretrainedConfig, prompts: dict | None = None, default_prompt_name: str | None = None
+) -> None:
+    """`config_sentence_transformers.json` (model type, score activation after `mark_activation`, prompts),
+    `modules.json` and `sentence_bert_config.json` as sentence-transformers 6 writes them for a CrossEncoder."""
     content = {"__version__": {"pytorch": torch.__version__, "transformers": transformers.__version__},
-               "activation_fn": config.sentence_transformers["activation_fn"], "default_prompt_name": None,
-               "model_type": "CrossEncoder", "prompts": {}}  # fmt: skip
-    (Path(folder) / "config_sentence_transformers.json").write_text(json.dumps(content, indent=2))
+               "activation_fn": config.sentence_transformers["activation_fn"],
+               "default_prompt_name": default_prompt_name, "model_type": "CrossEncoder",
+               "prompts": prompts or {}}  # fmt: skip
+    files = {"config_sentence_transformers.json": content, "modules.json": ST_MODULES,
+             "sentence_bert_config.json": ST_TRANSFORMER}  # fmt: skip
+    for name, value in files.items():
+        (Path(folder) / name).write_text(json.dumps(value, indent=2))
 
 
 def saved_activation(config: PretrainedConfig, folder: str | None = None) -> torch.nn.Module:
