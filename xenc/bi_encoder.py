@@ -96,6 +96,13 @@ class BiEncoder:
 
     save = save_pretrained
 
+    def push_to_hub(self, repo_id: str, **kwargs) -> str:
+        """Save and upload to the Hugging Face Hub; the peer's arguments (`token`, `private`, `commit_message`,
+        `exist_ok`, `replace_model_card`, `revision`, `create_pr`, ...): `xenc.publish.push_to_hub`."""
+        from .publish import push_to_hub
+
+        return push_to_hub(self, repo_id, **kwargs)
+
 
 def unit(vectors: np.ndarray) -> np.ndarray:
     """Rows scaled to length 1 (cosine by dot product), whatever the model's normalisation."""

@@ -330,6 +330,13 @@ class CrossEncoder:
 
     save = save_pretrained
 
+    def push_to_hub(self, repo_id: str, **kwargs) -> str:
+        """Save and upload to the Hugging Face Hub; the peer's arguments (`token`, `private`, `commit_message`,
+        `exist_ok`, `replace_model_card`, `revision`, `create_pr`, ...): `xenc.publish.push_to_hub`."""
+        from .publish import push_to_hub
+
+        return push_to_hub(self, repo_id, **kwargs)
+
     def _prompt(self, prompt: str | None, prompt_name: str | None) -> str | None:
         if prompt is not None and prompt_name is not None:
             warnings.warn("Provide either a `prompt`, a `prompt_name`, or neither, but not both. Ignoring the "
