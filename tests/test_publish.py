@@ -32,7 +32,8 @@ class FakeHub:
     def upload_folder(self, folder_path, ignore_patterns=None, **kwargs):
         self.uploaded = {p.name for p in Path(folder_path).iterdir()}
         self.calls.append(("upload_folder", kwargs["repo_id"], kwargs["commit_message"], ignore_patterns))
-        return SimpleNamespace(commit_url=f"https://huggingface.co/{kwargs['repo_id']}/commit/abc")
+        url = f"https://huggingface.co/{kwargs['repo_id']}"
+        return SimpleNamespace(commit_url=f"{url}/commit/abc", pr_url=f"{url}/discussions/1")
 
 
 @pytest.mark.parametrize("readme", [False, True])
@@ -54,3 +55,4 @@ def test_bi_encoder_push_to_a_branch(tiny_model_dir, monkeypatch):
     BiEncoder(str(tiny_model_dir)).push_to_hub("org/emb", revision="v1", commit_message="first")
     assert ("create_branch", "v1") in hub.calls and "modules.json" in hub.uploaded
     assert next(c for c in hub.calls if c[0] == "upload_folder")[1:3] == ("org/emb", "first")
+    assert BiEncoder(str(tiny_model_dir)).push_to_hub("org/emb", create_pr=True).endswith("/discussions/1")

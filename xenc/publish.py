@@ -15,7 +15,8 @@ def push_to_hub(
     local_model_path: str | None = None, exist_ok: bool = False, replace_model_card: bool = False,
     revision: str | None = None, create_pr: bool = False,
 ) -> str:  # fmt: skip
-    """Upload `model` (or the saved folder `local_model_path`) to `repo_id`; returns the commit's URL."""
+    """Upload `model` (or the saved folder `local_model_path`) to `repo_id`; returns the commit's URL (with
+    `create_pr`, the pull request's)."""
     api = HfApi(token=token)
     repo_id = api.create_repo(repo_id=repo_id, private=private, exist_ok=exist_ok or create_pr).repo_id
     if revision is not None:
@@ -29,7 +30,9 @@ def push_to_hub(
         "ignore_patterns": ["README.md"] if keep_card else None,
     }
     if local_model_path:
-        return api.upload_folder(folder_path=local_model_path, **upload).commit_url
-    with tempfile.TemporaryDirectory() as tmp:
-        model.save_pretrained(Path(tmp) / "model")
-        return api.upload_folder(folder_path=str(Path(tmp) / "model"), **upload).commit_url
+        info = api.upload_folder(folder_path=local_model_path, **upload)
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            model.save_pretrained(Path(tmp) / "model")
+            info = api.upload_folder(folder_path=str(Path(tmp) / "model"), **upload)
+    return info.pr_url if create_pr else info.commit_url
