@@ -75,7 +75,11 @@ def main() -> None:
     parser.add_argument("--recorded", nargs="*", default=[], metavar="RECIPE",
                         help=f"recipes read from their committed record in {RECORDS} instead of trained here (the "
                         "first seed's model must still be in --runs, for the cost column)")  # fmt: skip
+    parser.add_argument("--table", action="store_true", help="only rewrite the .md table from the .json")
     args = parser.parse_args()
+    stem = Path("benchmarks/results") / f"bi_vs_cross_{args.comparison}"
+    if args.table:
+        return stem.with_suffix(".md").write_text(table(json.loads(stem.with_suffix(".json").read_text())))
     cross, bi, base, dataset, metric = COMPARISONS[args.comparison]
     out = {"comparison": args.comparison, "base": base, "metric": metric, "seeds": args.seeds,
            "recipes": {name: RECIPES[name] for name in (cross, bi)}}  # fmt: skip
@@ -94,7 +98,6 @@ def main() -> None:
     out["cost_per_1000_pairs"] = cost_per_1000(*(str(Path(args.runs) / f"reproduce-{n}" / f"seed-{first}")
                                                  for n in (cross, bi)), test)  # fmt: skip
     out["environment"] = environment()
-    stem = Path("benchmarks/results") / f"bi_vs_cross_{args.comparison}"
     stem.with_suffix(".json").write_text(json.dumps(out, indent=2))
     stem.with_suffix(".md").write_text(table(out))
     print(table(out))
@@ -103,16 +106,22 @@ def main() -> None:
 def table(out: dict) -> str:
     cross, bi, *_ = COMPARISONS[out["comparison"]]
     metric, cost, zs = out["metric"], out["cost_per_1000_pairs"], out["zero_shot"].get(out["metric"])
-    cell = lambda r: f"{out[r]['test_mean']:.4f} ± {out[r]['test_std']:.4f} (dev {out[r]['dev_mean']:.4f})"  # noqa: E731
-    return (
-        f"### Bi- vs cross-encoder, {out['comparison']}, `{out['base']}`\n\n"
-        f"| `{out['base']}`, {out['comparison']} test {metric} | bi-encoder, trained (`{bi}`) | "
-        f"cross-encoder, trained (`{cross}`) | bi-encoder, zero-shot | s / 1,000 pairs (bi / cross) |\n"
-        "|---|---|---|---|---|\n"
-        f"| seeds {', '.join(map(str, out['seeds']))} | {cell(bi)} | {cell(cross)} | "
-        f"{'n/a (no class head)' if zs is None else f'{zs:.4f}'} | {cost['bi_s']:.1f} / {cost['cross_s']:.1f} |\n\n"
-        f"Runs: {out[bi]['provenance']}; {out[cross]['provenance']}. Machine: {out['environment']['cpu']}.\n"
+    seeds = out["seeds"]
+    lines = [f"### Bi- vs cross-encoder, {out['comparison']}, `{out['base']}`\n",
+             f"| `{out['base']}`, {out['comparison']} test {metric} | "
+             + " | ".join(f"seed {s}" for s in seeds) + " | mean ± std (dev) | s / 1,000 pairs |",
+             "|---|" + "---|" * (len(seeds) + 2)]  # fmt: skip
+    for name, encoder, seconds in ((bi, "bi-encoder", cost["bi_s"]), (cross, "cross-encoder", cost["cross_s"])):
+        r = out[name]
+        values = " | ".join(f"{v:.4f}" for v in r["test"]) + " | " * (len(seeds) - len(r["test"]))
+        lines.append(f"| {encoder}, trained (`xenc reproduce {name}`) | {values} | {r['test_mean']:.4f} ± "
+                     f"{r['test_std']:.4f} ({r['dev_mean']:.4f}) | {seconds:.1f} |")  # fmt: skip
+    zero = "n/a (no class head)" if zs is None else f"{zs:.4f}"
+    lines.append("| bi-encoder, zero-shot | " + " | " * len(seeds) + f"{zero} | |")
+    lines.append(
+        f"\nRuns: {out[bi]['provenance']}; {out[cross]['provenance']}. Machine: {out['environment']['cpu']}.\n"
     )
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
