@@ -15,7 +15,7 @@ from torch.utils.data import DataLoader
 from transformers import AutoTokenizer, BertForSequenceClassification, BertModel
 
 from tests.conftest import tiny_config
-from xenc import CrossEncoder, CrossEncoderTrainer, InputExample
+from xenc import BiEncoder, CrossEncoder, CrossEncoderTrainer, InputExample
 from xenc.cli import main as cli
 from xenc.cli import read_pairs
 from xenc.data import tokenize_pairs
@@ -130,6 +130,9 @@ API_CASES = [
     ("max-length-0", lambda m, t: CrossEncoder(m["one"], max_length=0), ValueError, "takes 8 to 128 tokens"),
     ("max-length-negative", lambda m, t: CrossEncoder(m["one"], max_length=-5), ValueError, "max_length=-5"),
     ("max-length-over-model", lambda m, t: CrossEncoder(m["one"], max_length=4096), ValueError, "position table"),
+    ("max-length-set-later", lambda m, t: setattr(one(m), "max_length", 4096), ValueError, "takes 8 to 128"),
+    ("max-length-text", lambda m, t: CrossEncoder(m["one"], max_length="128"), ValueError, "max_length='128'"),
+    ("bi-max-length-over-model", lambda m, t: BiEncoder(m["one"], max_length=4096), ValueError, "position table"),
     (
         "query-over-max-length",
         lambda m, t: CrossEncoder(m["one"], max_length=8).predict(
@@ -204,7 +207,9 @@ TRAIN_CASES = [
     ("dataset-unknown", ["--dataset", "stsbb"], ValueError, "dataset='stsbb' is unknown"),
     ("dataset-retrieval", ["--dataset", "scifact"], ValueError, "retrieval corpus"),
     ("loss-task", ["--dataset", "stsb", "--loss", "ce"], ValueError, "does not fit task 'sts'"),
-    ("max-length-short", ["--max_length", "4"], ValueError, "too short"),
+    ("max-length-short", ["--max_length", "4"], ValueError, "too short: a pair needs at least 8 tokens"),
+    ("max-length-over-model", ["--max_length", "4096"], ValueError, "--max_length=4096: this model takes 8 to 128"),
+    ("bi-max-length-over-model", ["--encoder", "bi", "--max_length", "4096"], ValueError, "takes 8 to 128"),
     ("negatives-0", ["--dataset", "trecqa", "--num_negatives", "0"], ValueError, "at least 1 negative"),
     ("teacher-without-loss", ["--dataset", "trecqa", "--teacher", "x"], ValueError, "need --teacher"),
     ("smoothing-bce", ["--label_smoothing_factor", "0.1"], ValueError, "applies to class losses"),

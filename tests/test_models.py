@@ -50,3 +50,15 @@ def test_a_half_precision_checkpoint_loads_in_fp32_for_training_and_scoring(tmp_
     assert model.model.dtype == torch.float32 and model.predict([["a man", "a dog"]]).dtype == "float32"
     kept = CrossEncoder(str(tmp_path), device="cpu", model_kwargs={"dtype": torch.float16})  # the peer's way: kept
     assert kept.model.dtype == torch.float16
+
+
+def test_the_position_limit_leaves_out_the_padding_rows_of_roberta_style_models():
+    from types import SimpleNamespace
+
+    from xenc.lengths import check_max_length, position_limit
+
+    assert position_limit(SimpleNamespace(model_type="bert", max_position_embeddings=512)) == 512
+    assert position_limit(SimpleNamespace(model_type="mpnet", max_position_embeddings=514)) == 512
+    assert check_max_length(512, SimpleNamespace(model_type="roberta", max_position_embeddings=514)) == 512
+    with pytest.raises(ValueError, match="max_length=513: this model takes 8 to 512"):
+        check_max_length(513, SimpleNamespace(model_type="xlm-roberta", max_position_embeddings=514))

@@ -21,6 +21,7 @@ from datasets import Dataset
 
 from .bi_encoder import unit
 from .data import RerankCollator, build_groups, flatten_groups, load, pair_collator, tokenize_groups, tokenize_pairs
+from .lengths import check_max_length
 from .retrieval import (
     Run,
     candidate_pairs,
@@ -30,6 +31,7 @@ from .retrieval import (
     score_candidates,
     to_run,
 )
+from .runs import has_accelerator
 
 Qrels = dict[str, dict[str, int]]
 
@@ -192,13 +194,13 @@ def train_reranker(
     from transformers import AutoModelForSequenceClassification, AutoTokenizer, TrainingArguments
 
     from .models import load_pretrained, resolve_model
-    from .train import has_accelerator
     from .trainer import CrossEncoderTrainer
 
     path, source = Path(output_dir), resolve_model(base)
     tokenizer = AutoTokenizer.from_pretrained(source)
     tokenizer.model_max_length = max_length  # saved with the model: CrossEncoder(path) scores as it was trained
     net = load_pretrained(AutoModelForSequenceClassification, source, num_labels=1)
+    check_max_length(max_length, net.config)
     size = 1 + len(groups[0]["negatives"])
     if loss == "bce":
         data = tokenize_pairs(flatten_groups(groups), tokenizer, max_length, "only_second", 1, ("query", "passage"))

@@ -13,6 +13,7 @@ from transformers import AutoTokenizer
 
 from .checks import check_device, check_output_dir
 from .encoding import forward_sorted
+from .lengths import DEFAULT_LENGTH, fit_length
 from .models import DEFAULT_MODEL, resolve_model
 from .scoring import PRECISIONS
 from .sentence_model import load_pooled_encoder, model_card, save_sentence_model, saved_max_length
@@ -22,7 +23,8 @@ class BiEncoder:
     """Sentence embeddings as a sentence-transformers folder defines them (Transformer, Pooling, Normalize), or mean
     pooling for a plain checkpoint; `similarity` is the cosine of each pair.
 
-    `max_length` (default 256); `None` takes the `max_seq_length` the model was saved with, as
+    `max_length` (default 256, or the model's limit when that is shorter; another length past the model's position
+    table is an error); `None` takes the `max_seq_length` the model was saved with, as
     `SentenceTransformer(path)` does. `precision` ("fp32", "bf16" for GPUs and CPUs with avx512_bf16 / AMX, "fp16"
     for GPUs) is the dtype the weights are cast to once, at construction; embeddings are pooled and normalised in
     fp32. Train with `fit` (keep fp32).
@@ -36,7 +38,7 @@ class BiEncoder:
     def __init__(
         self,
         model_name_or_path: str = DEFAULT_MODEL,
-        max_length: int | None = 256,
+        max_length: int | None = DEFAULT_LENGTH,
         device: str | None = None,
         allow_pickle: bool = False,
         precision: str = "fp32",
@@ -47,8 +49,10 @@ class BiEncoder:
         self.tokenizer = AutoTokenizer.from_pretrained(self.path)
         self.device, self.precision = check_device(device), precision
         self.encoder = load_pooled_encoder(self.path, allow_pickle).to(self.device, PRECISIONS[precision]).eval()
-        max_length = max_length or saved_max_length(self.path) or 256  # None: as SentenceTransformer(path) embeds
-        self.max_length = min(max_length, self.tokenizer.model_max_length)  # never past the position table
+        if max_length is None:  # as SentenceTransformer(path) embeds: the saved length, else 256
+            max_length = saved_max_length(self.path) or DEFAULT_LENGTH
+        max_length = fit_length(max_length, self.encoder.transformer.config)
+        self.max_length = min(max_length, self.tokenizer.model_max_length)  # a tokenizer saved with a shorter limit
 
     @property
     def model(self):

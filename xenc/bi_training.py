@@ -17,6 +17,7 @@ from .bi_losses import make_bi_loss
 from .checks import check_labels, check_output_dir
 from .config import XencArguments
 from .data import groups_from_pairs
+from .lengths import fit_length
 from .metrics import STSCorrelation, metrics_for_task
 from .models import resolve_model
 from .runs import (
@@ -175,6 +176,7 @@ def train_bi_encoder(
     path = resolve_model(cfg.model)
     tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=cfg.trust_remote_code)
     encoder = load_pooled_encoder(path, cfg.allow_pickle, trust_remote_code=cfg.trust_remote_code)
+    cfg.max_length = fit_length(cfg.max_length, encoder.transformer.config, "--max_length")
     num_labels = cfg.num_labels or (len(set(data[cfg.train_split]["label"])) if cfg.task == "classification" else None)
     if cfg.task != "rerank":  # 0..1 scores for the cosine loss, class ids for softmax (extra rows included)
         check_labels(data[cfg.train_split]["label"], len(data[cfg.train_split]), num_labels or 1)

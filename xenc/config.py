@@ -8,6 +8,7 @@ from pathlib import Path
 from .bi_losses import check_bi_loss
 from .data.loading import ALIASES, CATALOG, dataset_task
 from .data.pairs import TRUNCATION
+from .lengths import DEFAULT_LENGTH, MIN_LENGTH
 from .models import DEFAULT_MODEL
 from .tasks import DISTILLATION_LOSSES, check_loss, get_task
 
@@ -49,7 +50,11 @@ class XencArguments:
     test_split: str | None = field(
         default="test", metadata={"help": "Split reported after training; `none` for no test."}
     )
-    max_length: int = field(default=256, metadata={"help": "Longest encoded pair in tokens, special tokens included."})
+    max_length: int = field(
+        default=DEFAULT_LENGTH,
+        metadata={"help": "Longest encoded pair in tokens, special tokens included (the default shrinks to a "
+                          "shorter model's position table)."},
+    )  # fmt: skip
     truncation: str | None = field(
         default=None,
         metadata={"help": f"One of {TRUNCATION}; only_second for rerank (queries stay whole), else the first."},
@@ -119,8 +124,9 @@ class XencArguments:
             raise ValueError(f"num_negatives={self.num_negatives}; a rerank group needs at least 1 negative.")
         if self.extra_train_file is not None and not Path(self.extra_train_file).is_file():
             raise FileNotFoundError(f"--extra_train_file {self.extra_train_file}: no such file. Fix: check the path.")
-        if self.max_length < 8:
-            raise ValueError(f"max_length={self.max_length} is too short for a pair; use 64 or more.")
+        if self.max_length < MIN_LENGTH:
+            raise ValueError(f"max_length={self.max_length} is too short: a pair needs at least {MIN_LENGTH} tokens "
+                             "(typical: 128 for sentences, 256-512 for passages).")  # fmt: skip
 
     @property
     def num_labels(self) -> int | None:

@@ -18,6 +18,7 @@ from .checks import check_device, check_model_folder, check_output_dir, check_sc
 from .first_token import supports_first_token
 from .heads import has_classifier_head, mark_activation, saved_activation, write_st_config
 from .legacy import call_names, deprecated, init_names
+from .lengths import check_max_length, position_limit
 from .models import DEFAULT_MODEL, load_pretrained, resolve_model
 from .prompts import load_prompts, resolve_prompt, with_prompt
 from .saving import save_atomically
@@ -131,13 +132,8 @@ class CrossEncoder:
                 "random until you train the model (fit, xenc train). Load a trained cross-encoder to score pairs.",
                 stacklevel=2,
             )
-        limit = getattr(self.model.config, "max_position_embeddings", None) or 512
-        if max_length is not None and not 8 <= max_length <= limit:
-            raise ValueError(
-                f"max_length={max_length}: this model takes 8 to {limit} tokens per pair (its position table). "
-                "Fix: pass a max_length in that range, or leave it unset."
-            )
-        self.max_length = max_length or min(self.tokenizer.model_max_length, 512, limit)
+        default = min(self.tokenizer.model_max_length, 512, position_limit(self.model.config))
+        self.max_length = default if max_length is None else max_length
         self.device = check_device(device)
         if backend == "openvino" and self.device.type != "cpu":
             raise ValueError(f'backend="openvino" scores on the CPU; got device={device!r}. Use backend="torch".')
@@ -350,7 +346,7 @@ class CrossEncoder:
 
     @max_length.setter
     def max_length(self, value: int) -> None:
-        self._max_length = self.tokenizer.model_max_length = value
+        self._max_length = self.tokenizer.model_max_length = check_max_length(value, self.model.config)
 
     def to(self, device: str | torch.device) -> CrossEncoder:
         """Move the model (and where predict runs) to `device`."""

@@ -36,6 +36,7 @@ from .data import (
     tokenize_pairs,
 )
 from .heads import mark_activation, write_st_config
+from .lengths import fit_length
 from .models import load_pretrained, resolve_model
 from .retrieval import add_teacher_scores
 from .runs import (  # noqa: F401 (cpu_description, environment, source_commit: imported from here by scripts)
@@ -206,12 +207,13 @@ def _load_model(cfg: XencArguments, train: datasets.Dataset):
         kwargs = {"id2label": {i: f"LABEL_{i}" for i in range(num_labels)}}
         kwargs["label2id"] = {v: k for k, v in kwargs["id2label"].items()}
     tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=cfg.trust_remote_code)
-    tokenizer.model_max_length = cfg.max_length  # saved with the model: CrossEncoder(path) scores as it was trained
     # a base whose head has another size (e.g. an STS model as the base of an NLI run) gets a fresh head
     model = load_pretrained(
         AutoModelForSequenceClassification, path, cfg.allow_pickle, num_labels=num_labels,
         ignore_mismatched_sizes=True, trust_remote_code=cfg.trust_remote_code, **kwargs,
     )  # fmt: skip
+    cfg.max_length = fit_length(cfg.max_length, model.config, "--max_length")  # after the run's identity was taken
+    tokenizer.model_max_length = cfg.max_length  # saved with the model: CrossEncoder(path) scores as it was trained
     return model, tokenizer
 
 
