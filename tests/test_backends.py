@@ -15,7 +15,7 @@ from tests.conftest import VOCAB, WORDS
 from xenc import CrossEncoder
 from xenc.backends import conversion_folder, weights_hash
 from xenc.first_token import SCORER_VERSION, first_token_scorer
-from xenc.scoring import scoring_model
+from xenc.pipeline import scoring_model
 
 pytest.importorskip("openvino", reason='the OpenVINO backend needs pip install "xenc[fast]"')
 rng = np.random.default_rng(0)
@@ -90,7 +90,7 @@ def test_int8_is_calibrated_on_pairs_and_checked_against_fp32(model_dir):
     assert len(list((model_dir / "openvino").glob("*-int8-128-*.int8-guard-*.json"))) == 1
     again = CrossEncoder(str(model_dir), backend="openvino", precision="int8", calibration_pairs=PAIRS[:32],
                          guard_pairs=(PAIRS[32:], LABELS[32:]), quality_tolerance=1.0)  # fmt: skip
-    with patch("xenc.scoring.chunk_logits", side_effect=AssertionError("scored")):
+    with patch("xenc.pipeline.chunk_logits", side_effect=AssertionError("scored")):
         scoring_model(again)  # the guard's result is read from its record: no pair is scored to check it
     assert again.quality_check == check
 

@@ -17,14 +17,11 @@ import os
 import sys
 import tempfile
 import warnings
-from functools import partial
 from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
 import torch
-from scipy.stats import spearmanr
-from tqdm.auto import tqdm
 
 from .first_token import SCORER_VERSION, first_token_scorer
 from .split_zip import cache_dir
@@ -176,85 +173,3 @@ def save_conversion(ov, ov_model, path: Path) -> Path:
     record.with_name(f".{record.name}.{os.getpid()}").replace(record)
     staging.replace(path)  # the .xml last: a cut-short save leaves no .xml that reads
     return path
-
-
-def own_pairs(model_path: str, split: str, limit: int) -> tuple[list, np.ndarray] | None:
-    """A seeded sample of the pairs and labels the model was trained (`train`) or selected (`eval`) on, read
-    through the `results.json` that `xenc train` writes; None for a model without one."""
-    results = Path(model_path) / "results.json"
-    if not results.is_file():
-        return None
-    from .data import load
-
-    config = json.loads(results.read_text())["config"]
-    data = load(config["dataset"])[config[f"{split}_split"]]
-    rows = np.random.default_rng(0).permutation(len(data))[:limit]
-    data = data.select(rows)
-    return list(zip(data["sentence1"], data["sentence2"])), np.asarray(data["label"])
-
-
-def task_metric(logits: torch.Tensor, labels: np.ndarray) -> tuple[str, float]:
-    """Spearman with the labels for one output, accuracy for classes: what the guard compares."""
-    if logits.shape[-1] == 1:
-        return "spearman", float(spearmanr(logits.squeeze(-1).numpy(), labels).statistic)
-    return "accuracy", float((logits.argmax(-1).numpy() == labels).mean())
-
-
-def openvino_with_guard(ce) -> OpenVINOScorer:
-    """The OpenVINO scorer for a `CrossEncoder`'s precision; a non-fp32 one is first checked against fp32 on guard
-    pairs and replaced by fp32 (with a warning) when the task metric moves by more than `ce.quality_tolerance`."""
-    calibration = None
-    if ce.precision == "int8":
-        calibration = ce.calibration_pairs or (own_pairs(ce.model_path, "train", CALIBRATION_PAIRS) or (None,))[0]
-        if not calibration:
-            raise ValueError(
-                'precision="int8" needs calibration pairs: pass calibration_pairs=[(text_a, text_b), ...] (a few '
-                "hundred pairs of your task), or load a model trained by `xenc train`."
-            )
-        calibration = [list(pair) for pair in calibration]
-    guard = ce.guard_pairs or own_pairs(ce.model_path, "eval", GUARD_PAIRS)
-    fast = ce.precision + (f" with token_keep={ce.token_keep:g}" if ce.token_keep < 1 else "")
-    if guard is None and (ce.precision == "int8" or ce.token_keep < 1):
-        raise ValueError(
-            f"OpenVINO {fast} is checked against fp32 before use: pass guard_pairs=(pairs, labels) (held-out pairs "
-            "of your task with their labels), or load a model trained by `xenc train`."
-        )
-    build = partial(openvino_scorer, ce.model, ce.tokenizer, ce.model_path, max_length=ce.max_length)
-    scorer = build(ce.precision, calibration=calibration, token_keep=ce.token_keep)
-    if (ce.precision == "fp32" and ce.token_keep == 1) or guard is None:
-        return scorer
-    pairs, labels = [list(p) for p in guard[0]], np.asarray(guard[1])
-    digest = hashlib.sha256(json.dumps([pairs, labels.tolist()]).encode()).hexdigest()[:8]
-    # this conversion at this precision (bf16 and fp16 run the same fp32 conversion) on these pairs
-    record = scorer.path.with_name(f"{scorer.path.stem}.{ce.precision}-guard-{digest}.json")
-    if record.is_file():
-        metric, before, after = json.loads(record.read_text())
-    else:
-        metric, before, after = guard_metrics(ce, scorer, pairs, labels)
-        record.write_text(json.dumps([metric, before, after]))
-    ce.quality_check = {"metric": metric, "fp32": before, ce.precision: after, "tolerance": ce.quality_tolerance,
-                        "token_keep": ce.token_keep}  # fmt: skip
-    if abs(after - before) <= ce.quality_tolerance:
-        return scorer
-    warnings.warn(
-        f"OpenVINO {fast} moves {metric} on the guard pairs from {before:.4f} (fp32) to {after:.4f}, more than "
-        f"quality_tolerance={ce.quality_tolerance}: scoring with OpenVINO fp32 (exact) instead. Fix: calibrate on "
-        "more or more typical pairs (calibration_pairs=), raise token_keep, or raise quality_tolerance.",
-        stacklevel=4,
-    )
-    return build("fp32")
-
-
-def guard_metrics(ce, scorer: OpenVINOScorer, pairs: list, labels: np.ndarray) -> tuple[str, float, float]:
-    """The task metric of torch fp32 and of `scorer` on the guard pairs (cached beside the conversion by the
-    caller: the same weights, conversion and pairs give the same numbers)."""
-    from .scoring import chunk_logits  # scoring imports this module for its OpenVINO path
-
-    truncated, quiet, training = ce.last_truncated, tqdm(disable=True), ce.model.training
-    ce.model.eval()
-    pairs = [tuple(p) for p in pairs]
-    exact, fast = (chunk_logits(ce, m, pairs, 32, "longest_first", quiet) for m in (ce.model, scorer))
-    ce.last_truncated = truncated
-    ce.model.train(training)
-    (metric, before), (_, after) = task_metric(exact, labels), task_metric(fast, labels)
-    return metric, before, after

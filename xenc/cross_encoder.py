@@ -20,6 +20,7 @@ from .heads import has_classifier_head, mark_activation, saved_activation, write
 from .legacy import call_names, deprecated, init_names
 from .lengths import check_max_length, position_limit
 from .models import DEFAULT_MODEL, load_pretrained, resolve_model
+from .pipeline import scoring_model
 from .prompts import load_prompts, resolve_prompt, with_prompt
 from .saving import save_atomically
 from .scoring import CHUNK_SIZE, PRECISIONS, pair_logits
@@ -245,6 +246,7 @@ class CrossEncoder:
         windowing = {"stride": stride, "aggregate": windows} if windows else None
         logits = pair_logits(
             self,
+            scoring_model(self),
             inputs,
             batch_size,
             show_progress_bar,

@@ -1,10 +1,9 @@
-"""How `CrossEncoder.predict` turns pairs into logits: pairs read in chunks (a stream never held whole), batches
-sorted by token count, truncated pairs counted, passages in windows folded back, and the model that runs them (the
-fp32 model, a bf16 / fp16 copy, or an OpenVINO conversion behind its quality guard)."""
+"""How `CrossEncoder.predict` turns pairs into logits with the model it is given (`xenc.pipeline.scoring_model`):
+pairs read in chunks (a stream never held whole), batches sorted by token count, truncated pairs counted, passages
+in windows folded back."""
 
 from __future__ import annotations
 
-import copy
 import logging
 from collections.abc import Iterable, Sequence
 from itertools import islice
@@ -13,10 +12,9 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from .backends import openvino_with_guard
 from .checks import check_pairs, first_text_fits, table_pairs
 from .encoding import fold_windows, forward_sorted
-from .first_token import first_token_scorer, logits_of
+from .first_token import logits_of
 
 logger = logging.getLogger(__name__)
 # weight dtype of predict; dynamic int8 quantization was measured and left out: -0.012 STSb Spearman
@@ -26,10 +24,10 @@ CHUNK_SIZE = 10_000  # pairs tokenized at once: bounds the memory of encodings f
 
 @torch.inference_mode()
 def pair_logits(
-    ce, sentences: Iterable, batch_size: int, progress: bool | None, truncation: str, chunk_size: int,
-    windowing: dict | None = None,
+    ce, model: torch.nn.Module, sentences: Iterable, batch_size: int, progress: bool | None, truncation: str,
+    chunk_size: int, windowing: dict | None = None,
 ):  # fmt: skip
-    """Raw logits (n, num_labels) in input order, read and scored `chunk_size` pairs at a time."""
+    """Raw logits (n, num_labels) of `model` (what `ce` scores with) in input order, `chunk_size` pairs at a time."""
     whole = all(isinstance(n, int | np.integer) and not isinstance(n, bool) for n in (batch_size, chunk_size))
     if not whole or batch_size < 1 or chunk_size < 1:
         raise ValueError(f"batch_size={batch_size}, chunk_size={chunk_size}: both must be positive integers.")
@@ -38,7 +36,7 @@ def pair_logits(
         check_pairs(sentences)  # raises the error that names the fix
     total = len(sentences) if isinstance(sentences, Sequence) else None  # a stream's length is unknown
     show = progress if progress is not None else total is None or total > 10 * batch_size
-    was_training, model = ce.model.training, scoring_model(ce)
+    was_training = ce.model.training
     model.eval()
     out, pairs_in, stream = [], 0, iter(sentences)
     ce.last_truncated = 0
@@ -84,23 +82,3 @@ def chunk_logits(
                          ce.device)  # fmt: skip
     bar.update(len(pairs))
     return out if owner is None else fold_windows(out, owner, len(pairs), windowing["aggregate"])
-
-
-def scoring_model(ce) -> torch.nn.Module:
-    """The model itself for fp32; else its bf16/fp16 copy, re-made when the weights were changed or replaced.
-
-    A copy in the low dtype is faster than autocast, which re-casts every fp32 weight at every batch (STSb,
-    bf16 on AMX: 950 vs 770 pairs/s), and it leaves the fp32 weights for training and saving untouched.
-    """
-    if ce.backend == "torch" and PRECISIONS[ce.precision] is None:
-        return first_token_scorer(ce.model)
-    # optimizer steps and load_state_dict bump _version; edits through `.data` do not and are not seen
-    key = (id(ce.model), sum(p._version for p in ce.model.parameters()), ce.backend, ce.precision,
-           ce.max_length, ce.token_keep)  # fmt: skip
-    if ce._low_precision[0] != key:
-        if ce.backend == "openvino":
-            ce._low_precision = (key, openvino_with_guard(ce))
-        else:
-            copied = copy.deepcopy(ce.model).to(PRECISIONS[ce.precision])
-            ce._low_precision = (key, first_token_scorer(copied))
-    return ce._low_precision[1]

@@ -1,0 +1,123 @@
+"""The model `CrossEncoder.predict` runs, made once per weights and options: the fp32 model itself (its exact
+first-token scorer), a bf16 / fp16 copy, or an OpenVINO conversion (`xenc.backends`) that is checked against fp32 on
+guard pairs before use and replaced by fp32 when it moves the task metric by more than the tolerance (the guard's
+result is recorded beside the conversion)."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import warnings
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+import torch
+from scipy.stats import spearmanr
+from tqdm.auto import tqdm
+
+from .backends import CALIBRATION_PAIRS, GUARD_PAIRS, OpenVINOScorer, openvino_scorer
+from .first_token import first_token_scorer
+from .scoring import PRECISIONS, chunk_logits
+
+
+@torch.inference_mode()  # as when predict made it: no gradients in conversion, copies or the guard
+def scoring_model(ce) -> torch.nn.Module:
+    """The model itself for fp32; else its bf16/fp16 copy, re-made when the weights were changed or replaced.
+
+    A copy in the low dtype is faster than autocast, which re-casts every fp32 weight at every batch (STSb,
+    bf16 on AMX: 950 vs 770 pairs/s), and it leaves the fp32 weights for training and saving untouched.
+    """
+    if ce.backend == "torch" and PRECISIONS[ce.precision] is None:
+        return first_token_scorer(ce.model)
+    # optimizer steps and load_state_dict bump _version; edits through `.data` do not and are not seen
+    key = (id(ce.model), sum(p._version for p in ce.model.parameters()), ce.backend, ce.precision,
+           ce.max_length, ce.token_keep)  # fmt: skip
+    if ce._low_precision[0] != key:
+        if ce.backend == "openvino":
+            ce._low_precision = (key, openvino_with_guard(ce))
+        else:
+            copied = copy.deepcopy(ce.model).to(PRECISIONS[ce.precision])
+            ce._low_precision = (key, first_token_scorer(copied))
+    return ce._low_precision[1]
+
+
+def own_pairs(model_path: str, split: str, limit: int) -> tuple[list, np.ndarray] | None:
+    """A seeded sample of the pairs and labels the model was trained (`train`) or selected (`eval`) on, read
+    through the `results.json` that `xenc train` writes; None for a model without one."""
+    results = Path(model_path) / "results.json"
+    if not results.is_file():
+        return None
+    from .data import load
+
+    config = json.loads(results.read_text())["config"]
+    data = load(config["dataset"])[config[f"{split}_split"]]
+    rows = np.random.default_rng(0).permutation(len(data))[:limit]
+    data = data.select(rows)
+    return list(zip(data["sentence1"], data["sentence2"])), np.asarray(data["label"])
+
+
+def task_metric(logits: torch.Tensor, labels: np.ndarray) -> tuple[str, float]:
+    """Spearman with the labels for one output, accuracy for classes: what the guard compares."""
+    if logits.shape[-1] == 1:
+        return "spearman", float(spearmanr(logits.squeeze(-1).numpy(), labels).statistic)
+    return "accuracy", float((logits.argmax(-1).numpy() == labels).mean())
+
+
+def openvino_with_guard(ce) -> OpenVINOScorer:
+    """The OpenVINO scorer for a `CrossEncoder`'s precision; a non-fp32 one is first checked against fp32 on guard
+    pairs and replaced by fp32 (with a warning) when the task metric moves by more than `ce.quality_tolerance`."""
+    calibration = None
+    if ce.precision == "int8":
+        calibration = ce.calibration_pairs or (own_pairs(ce.model_path, "train", CALIBRATION_PAIRS) or (None,))[0]
+        if not calibration:
+            raise ValueError(
+                'precision="int8" needs calibration pairs: pass calibration_pairs=[(text_a, text_b), ...] (a few '
+                "hundred pairs of your task), or load a model trained by `xenc train`."
+            )
+        calibration = [list(pair) for pair in calibration]
+    guard = ce.guard_pairs or own_pairs(ce.model_path, "eval", GUARD_PAIRS)
+    fast = ce.precision + (f" with token_keep={ce.token_keep:g}" if ce.token_keep < 1 else "")
+    if guard is None and (ce.precision == "int8" or ce.token_keep < 1):
+        raise ValueError(
+            f"OpenVINO {fast} is checked against fp32 before use: pass guard_pairs=(pairs, labels) (held-out pairs "
+            "of your task with their labels), or load a model trained by `xenc train`."
+        )
+    build = partial(openvino_scorer, ce.model, ce.tokenizer, ce.model_path, max_length=ce.max_length)
+    scorer = build(ce.precision, calibration=calibration, token_keep=ce.token_keep)
+    if (ce.precision == "fp32" and ce.token_keep == 1) or guard is None:
+        return scorer
+    pairs, labels = [list(p) for p in guard[0]], np.asarray(guard[1])
+    digest = hashlib.sha256(json.dumps([pairs, labels.tolist()]).encode()).hexdigest()[:8]
+    # this conversion at this precision (bf16 and fp16 run the same fp32 conversion) on these pairs
+    record = scorer.path.with_name(f"{scorer.path.stem}.{ce.precision}-guard-{digest}.json")
+    if record.is_file():
+        metric, before, after = json.loads(record.read_text())
+    else:
+        metric, before, after = guard_metrics(ce, scorer, pairs, labels)
+        record.write_text(json.dumps([metric, before, after]))
+    ce.quality_check = {"metric": metric, "fp32": before, ce.precision: after, "tolerance": ce.quality_tolerance,
+                        "token_keep": ce.token_keep}  # fmt: skip
+    if abs(after - before) <= ce.quality_tolerance:
+        return scorer
+    warnings.warn(
+        f"OpenVINO {fast} moves {metric} on the guard pairs from {before:.4f} (fp32) to {after:.4f}, more than "
+        f"quality_tolerance={ce.quality_tolerance}: scoring with OpenVINO fp32 (exact) instead. Fix: calibrate on "
+        "more or more typical pairs (calibration_pairs=), raise token_keep, or raise quality_tolerance.",
+        stacklevel=4,
+    )
+    return build("fp32")
+
+
+def guard_metrics(ce, scorer: OpenVINOScorer, pairs: list, labels: np.ndarray) -> tuple[str, float, float]:
+    """The task metric of torch fp32 and of `scorer` on the guard pairs (cached beside the conversion by the
+    caller: the same weights, conversion and pairs give the same numbers)."""
+    truncated, quiet, training = ce.last_truncated, tqdm(disable=True), ce.model.training
+    ce.model.eval()
+    pairs = [tuple(p) for p in pairs]
+    exact, fast = (chunk_logits(ce, m, pairs, 32, "longest_first", quiet) for m in (ce.model, scorer))
+    ce.last_truncated = truncated
+    ce.model.train(training)
+    (metric, before), (_, after) = task_metric(exact, labels), task_metric(fast, labels)
+    return metric, before, after
