@@ -130,6 +130,18 @@ API_CASES = [
     ("max-length-0", lambda m, t: CrossEncoder(m["one"], max_length=0), ValueError, "takes 8 to 128 tokens"),
     ("max-length-negative", lambda m, t: CrossEncoder(m["one"], max_length=-5), ValueError, "max_length=-5"),
     ("max-length-over-model", lambda m, t: CrossEncoder(m["one"], max_length=4096), ValueError, "position table"),
+    (
+        "int8-without-calibration",
+        lambda m, t: CrossEncoder(m["one"], backend="openvino", precision="int8"),
+        ValueError,
+        "needs calibration pairs",
+    ),  # at construction, not at the first predict
+    (
+        "token-keep-without-guard",
+        lambda m, t: CrossEncoder(m["one"], backend="openvino", token_keep=0.5),
+        ValueError,
+        "checked against fp32 before use",
+    ),
     ("max-length-set-later", lambda m, t: setattr(one(m), "max_length", 4096), ValueError, "takes 8 to 128"),
     ("max-length-text", lambda m, t: CrossEncoder(m["one"], max_length="128"), ValueError, "max_length='128'"),
     ("bi-max-length-over-model", lambda m, t: BiEncoder(m["one"], max_length=4096), ValueError, "position table"),

@@ -10,21 +10,19 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from transformers import AutoModelForSequenceClassification, AutoTokenizer, PretrainedConfig
+from transformers import PretrainedConfig
 
-from .backends import BACKENDS, QUALITY_TOLERANCE, import_openvino
+from .backends import QUALITY_TOLERANCE
 from .cards import cross_card, write_card
-from .checks import check_device, check_model_folder, check_output_dir, check_scoring_pairs
-from .first_token import supports_first_token
-from .heads import has_classifier_head, mark_activation, saved_activation, write_st_config
+from .checks import check_device, check_model_folder, check_output_dir
+from .heads import load_pair_classifier, mark_activation, saved_activation, write_st_config
 from .legacy import call_names, deprecated, init_names
 from .lengths import check_max_length, position_limit
-from .models import DEFAULT_MODEL, load_pretrained, resolve_model
-from .pipeline import scoring_model
+from .models import DEFAULT_MODEL, resolve_model
+from .pipeline import check_scoring_model, check_scoring_options, scoring_model
 from .prompts import load_prompts, resolve_prompt, with_prompt
 from .saving import save_atomically
-from .scoring import CHUNK_SIZE, PRECISIONS, pair_logits
-from .tasks import TASKS
+from .scoring import CHUNK_SIZE, pair_logits
 
 logger = logging.getLogger(__name__)
 
@@ -86,76 +84,27 @@ class CrossEncoder:
         prompts: dict[str, str] | None = None,
         default_prompt_name: str | None = None,
     ):
-        if backend not in BACKENDS:
-            raise ValueError(f"backend={backend!r} is unknown; use one of {BACKENDS}.")
-        if backend == "openvino":
-            import_openvino()
-        if precision == "int8" and backend != "openvino":
-            raise ValueError('precision="int8" runs on OpenVINO: pass backend="openvino" (pip install "xenc[fast]").')
-        if not isinstance(token_keep, int | float) or isinstance(token_keep, bool):
-            raise TypeError(f"token_keep={token_keep!r}: pass a number in (0, 1], e.g. 0.5 (not a string).")
-        if not 0 < token_keep <= 1 or (token_keep < 1 and backend != "openvino"):
-            raise ValueError(
-                f"token_keep={token_keep}: pass a fraction in (0, 1] (1 keeps every token, exact); below 1 it runs on "
-                'OpenVINO: pass backend="openvino" too (pip install "xenc[fast]").'
-            )
-        if precision not in PRECISIONS and precision != "int8":
-            raise ValueError(
-                f"precision={precision!r} is unknown; use one of {list(PRECISIONS)} ('fp32' is exact; 'bf16' is the "
-                "fast path on GPUs and on CPUs with AMX), or 'int8' with backend='openvino'."
-            )
+        check_scoring_options(backend, precision, token_keep)
         path = resolve_model(model_name_or_path)
-        if Path(path).is_dir():
+        folder = path if Path(path).is_dir() else None
+        if folder:
             check_model_folder(path)
         hub = {"revision": revision, "local_files_only": local_files_only, "cache_dir": cache_folder,
                "trust_remote_code": trust_remote_code}  # fmt: skip
-        kwargs = {**hub, **(config_kwargs or {}), **(model_kwargs or {})}
-        self.untrained_head = not has_classifier_head(path, hub)  # a base checkpoint: the head is created now
-        if num_labels is None and self.untrained_head:
-            num_labels = 1  # one relevance / similarity output, as sentence-transformers
-        if num_labels is not None:
-            kwargs["num_labels"] = num_labels
-            if num_labels == TASKS["nli"].num_labels:  # 3 outputs: the NLI label names, as training uses them
-                label2id = TASKS["nli"].label2id
-                kwargs.update(label2id=label2id, id2label={i: name for name, i in label2id.items()})
-        tokenizer_kwargs = {**hub, **(tokenizer_kwargs or {})}
-        self.tokenizer = AutoTokenizer.from_pretrained(path, **tokenizer_kwargs)
-        try:
-            self.model = load_pretrained(AutoModelForSequenceClassification, path, allow_pickle, **kwargs)
-        except RuntimeError as err:  # size mismatch of a trained head
-            raise ValueError(
-                f"{model_name_or_path} has a classification head that does not fit num_labels={num_labels}. "
-                "Leave num_labels unset to use the saved head."
-            ) from err
-        if self.untrained_head:
-            warnings.warn(
-                f"{model_name_or_path} has no classification head: a new, untrained one was created, so scores are "
-                "random until you train the model (fit, xenc train). Load a trained cross-encoder to score pairs.",
-                stacklevel=2,
-            )
+        self.tokenizer, self.model, self.untrained_head = load_pair_classifier(
+            path, num_labels, allow_pickle, hub, {**(config_kwargs or {}), **(model_kwargs or {})}, tokenizer_kwargs
+        )
         default = min(self.tokenizer.model_max_length, 512, position_limit(self.model.config))
         self.max_length = default if max_length is None else max_length
         self.device = check_device(device)
-        if backend == "openvino" and self.device.type != "cpu":
-            raise ValueError(f'backend="openvino" scores on the CPU; got device={device!r}. Use backend="torch".')
-        if token_keep < 1 and not supports_first_token(self.model):
-            raise ValueError(
-                f"token_keep={token_keep} needs a BERT-family or MPNet classifier (its first-token scorer); "
-                f"{type(self.model).__name__} keeps every token. Fix: leave token_keep at 1."
-            )
         self.model.to(self.device)
-        folder = path if Path(path).is_dir() else None
         self.activation_fn = activation_fn or saved_activation(self.model.config, folder)
-        self.prompts, self.default_prompt_name = load_prompts(folder, prompts, default_prompt_name)
         mark_activation(self.model.config, self.activation_fn)
-        self.precision, self.backend, self.model_path = precision, backend, str(path)
-        check_scoring_pairs(calibration_pairs, guard_pairs)
-        self.calibration_pairs, self.guard_pairs, self.quality_tolerance = (
-            calibration_pairs,
-            guard_pairs,
-            quality_tolerance,
-        )
-        self.token_keep = token_keep
+        self.prompts, self.default_prompt_name = load_prompts(folder, prompts, default_prompt_name)
+        self.precision, self.backend, self.model_path, self.token_keep = precision, backend, str(path), token_keep
+        self.calibration_pairs, self.guard_pairs = calibration_pairs, guard_pairs
+        self.quality_tolerance = quality_tolerance
+        check_scoring_model(self)  # every option against this model and device, before any pair is scored
         record = Path(path) / "results.json" if folder else None  # how a saved model was trained: its model card
         self.training_record = json.loads(record.read_text()) if record and record.is_file() else None
         self.quality_check = None  # the guard's numbers once a non-fp32 OpenVINO path was checked

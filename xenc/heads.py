@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import json
 import logging
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
 import torch
 import transformers
-from transformers import AutoConfig, PretrainedConfig
+from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer, PretrainedConfig
+
+from .models import load_pretrained
+from .tasks import TASKS
 
 logger = logging.getLogger(__name__)
 _ACTIVATIONS = {1: "torch.nn.modules.activation.Sigmoid"}  # the default per num_labels; Identity otherwise
@@ -75,3 +79,30 @@ def has_classifier_head(path: str, hub: dict) -> bool:
     except OSError:
         return True  # let the model loader raise its own message
     return any(a.endswith("ForSequenceClassification") for a in architectures)
+
+
+def load_pair_classifier(path: str, num_labels: int | None, allow_pickle: bool, hub: dict, model_kwargs: dict,
+                         tokenizer_kwargs: dict | None) -> tuple:  # fmt: skip
+    """(tokenizer, model, untrained_head) of a checkpoint as a pair classifier: a base without a head gets one
+    label (as sentence-transformers) and a warning; 3 labels get the NLI names; a saved head of another size is a
+    named error."""
+    untrained = not has_classifier_head(path, hub)
+    if num_labels is None and untrained:
+        num_labels = 1  # one relevance / similarity output
+    kwargs = {**hub, **model_kwargs, **({"num_labels": num_labels} if num_labels is not None else {})}
+    if num_labels == TASKS["nli"].num_labels:  # 3 outputs: the NLI label names, as training uses them
+        label2id = TASKS["nli"].label2id
+        kwargs.update(label2id=label2id, id2label={i: name for name, i in label2id.items()})
+    tokenizer = AutoTokenizer.from_pretrained(path, **{**hub, **(tokenizer_kwargs or {})})
+    try:
+        model = load_pretrained(AutoModelForSequenceClassification, path, allow_pickle, **kwargs)
+    except RuntimeError as err:  # size mismatch of a trained head
+        raise ValueError(f"{path} has a classification head that does not fit num_labels={num_labels}. "
+                         "Leave num_labels unset to use the saved head.") from err  # fmt: skip
+    if untrained:
+        warnings.warn(
+            f"{path} has no classification head: a new, untrained one was created, so scores are random until you "
+            "train the model (fit, xenc train). Load a trained cross-encoder to score pairs.",
+            stacklevel=4,
+        )
+    return tokenizer, model, untrained

@@ -17,9 +17,63 @@ import torch
 from scipy.stats import spearmanr
 from tqdm.auto import tqdm
 
-from .backends import CALIBRATION_PAIRS, GUARD_PAIRS, OpenVINOScorer, openvino_scorer
-from .first_token import first_token_scorer
+from .backends import BACKENDS, CALIBRATION_PAIRS, GUARD_PAIRS, OpenVINOScorer, import_openvino, openvino_scorer
+from .checks import check_scoring_pairs
+from .first_token import first_token_scorer, supports_first_token
 from .scoring import PRECISIONS, chunk_logits
+
+NEEDS_CALIBRATION = (
+    'precision="int8" needs calibration pairs: pass calibration_pairs=[(text_a, text_b), ...] (a few hundred pairs '
+    "of your task), or load a model trained by `xenc train`."
+)
+NEEDS_GUARD = (
+    "OpenVINO {fast} is checked against fp32 before use: pass guard_pairs=(pairs, labels) (held-out pairs of your "
+    "task with their labels), or load a model trained by `xenc train`."
+)
+
+
+def check_scoring_options(backend: str, precision: str, token_keep) -> None:
+    """The scoring options on their own (before a model is loaded): known names, int8 and token_keep on OpenVINO."""
+    if backend not in BACKENDS:
+        raise ValueError(f"backend={backend!r} is unknown; use one of {BACKENDS}.")
+    if backend == "openvino":
+        import_openvino()
+    if precision == "int8" and backend != "openvino":
+        raise ValueError('precision="int8" runs on OpenVINO: pass backend="openvino" (pip install "xenc[fast]").')
+    if not isinstance(token_keep, int | float) or isinstance(token_keep, bool):
+        raise TypeError(f"token_keep={token_keep!r}: pass a number in (0, 1], e.g. 0.5 (not a string).")
+    if not 0 < token_keep <= 1 or (token_keep < 1 and backend != "openvino"):
+        raise ValueError(
+            f"token_keep={token_keep}: pass a fraction in (0, 1] (1 keeps every token, exact); below 1 it runs on "
+            'OpenVINO: pass backend="openvino" too (pip install "xenc[fast]").'
+        )
+    if precision not in PRECISIONS and precision != "int8":
+        raise ValueError(
+            f"precision={precision!r} is unknown; use one of {list(PRECISIONS)} ('fp32' is exact; 'bf16' is the "
+            "fast path on GPUs and on CPUs with AMX), or 'int8' with backend='openvino'."
+        )
+
+
+def fast_name(ce) -> str:
+    return ce.precision + (f" with token_keep={ce.token_keep:g}" if ce.token_keep < 1 else "")
+
+
+def check_scoring_model(ce) -> None:
+    """The options against the loaded model and device, and the pairs an approximate OpenVINO path needs: at
+    construction, so nothing fails at the first `predict`."""
+    if ce.backend == "openvino" and ce.device.type != "cpu":
+        raise ValueError(f'backend="openvino" scores on the CPU; got device={ce.device}. Use backend="torch".')
+    if ce.token_keep < 1 and not supports_first_token(ce.model):
+        raise ValueError(
+            f"token_keep={ce.token_keep} needs a BERT-family or MPNet classifier (its first-token scorer); "
+            f"{type(ce.model).__name__} keeps every token. Fix: leave token_keep at 1."
+        )
+    check_scoring_pairs(ce.calibration_pairs, ce.guard_pairs)
+    trained_here = (Path(ce.model_path) / "results.json").is_file()  # its own pairs can stand in
+    if ce.precision == "int8" and not ce.calibration_pairs and not trained_here:
+        raise ValueError(NEEDS_CALIBRATION)
+    if (ce.precision == "int8" or ce.token_keep < 1) and ce.guard_pairs is None and not trained_here:
+        raise ValueError(NEEDS_GUARD.format(fast=fast_name(ce)))
 
 
 @torch.inference_mode()  # as when predict made it: no gradients in conversion, copies or the guard
@@ -72,18 +126,12 @@ def openvino_with_guard(ce) -> OpenVINOScorer:
     if ce.precision == "int8":
         calibration = ce.calibration_pairs or (own_pairs(ce.model_path, "train", CALIBRATION_PAIRS) or (None,))[0]
         if not calibration:
-            raise ValueError(
-                'precision="int8" needs calibration pairs: pass calibration_pairs=[(text_a, text_b), ...] (a few '
-                "hundred pairs of your task), or load a model trained by `xenc train`."
-            )
+            raise ValueError(NEEDS_CALIBRATION)
         calibration = [list(pair) for pair in calibration]
     guard = ce.guard_pairs or own_pairs(ce.model_path, "eval", GUARD_PAIRS)
-    fast = ce.precision + (f" with token_keep={ce.token_keep:g}" if ce.token_keep < 1 else "")
+    fast = fast_name(ce)
     if guard is None and (ce.precision == "int8" or ce.token_keep < 1):
-        raise ValueError(
-            f"OpenVINO {fast} is checked against fp32 before use: pass guard_pairs=(pairs, labels) (held-out pairs "
-            "of your task with their labels), or load a model trained by `xenc train`."
-        )
+        raise ValueError(NEEDS_GUARD.format(fast=fast))
     build = partial(openvino_scorer, ce.model, ce.tokenizer, ce.model_path, max_length=ce.max_length)
     scorer = build(ce.precision, calibration=calibration, token_keep=ce.token_keep)
     if (ce.precision == "fp32" and ce.token_keep == 1) or guard is None:
