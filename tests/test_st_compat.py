@@ -224,3 +224,9 @@ def test_prompts_go_before_the_first_text_and_travel_with_the_model(tiny_model_d
     theirs.save_pretrained(str(tmp_path / "st"))
     back = CrossEncoder(str(tmp_path / "st"))
     assert back.prompts == prompts and back.default_prompt_name == "query"
+
+
+def test_no_pickle_is_written_even_when_asked(model, tmp_path):
+    with pytest.warns(UserWarning, match="safetensors only"):
+        model.save_pretrained(tmp_path / "m", safe_serialization=False)
+    assert (tmp_path / "m" / "model.safetensors").exists() and not list((tmp_path / "m").glob("*.bin"))

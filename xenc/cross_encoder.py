@@ -264,10 +264,12 @@ class CrossEncoder:
         if Path(path).exists() and not Path(path).is_dir():
             raise FileExistsError(f"{path} is a file; a model is saved into a folder. Fix: pass a folder path.")
         check_output_dir(path, overwrite)
+        if not safe_serialization:
+            warnings.warn("safe_serialization=False: xenc writes safetensors only (no pickle files).", stacklevel=2)
         mark_activation(self.model.config, self.activation_fn)
 
         def write(folder: Path) -> None:
-            self.model.save_pretrained(folder, safe_serialization=safe_serialization)
+            self.model.save_pretrained(folder)
             self.tokenizer.save_pretrained(folder)
             write_st_config(folder, self.model.config, self.prompts, self.default_prompt_name)
 
