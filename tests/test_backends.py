@@ -85,9 +85,11 @@ def test_int8_is_calibrated_on_pairs_and_checked_against_fp32(model_dir):
     scores = model.predict(PAIRS)
     assert scores.shape == (64,) and np.isfinite(scores).all()
     check = model.quality_check
-    assert check["metric"] == "spearman" and set(check) == {"metric", "fp32", "int8", "tolerance", "token_keep"}
+    assert check["metric"] == "spearman"
+    assert set(check) == {"metric", "fp32", "int8", "change_bound", "tolerance", "token_keep"}
+    assert check["change_bound"] >= abs(check["int8"] - check["fp32"])  # the sample's noise on top of the change
     assert list((model_dir / "openvino").glob("*-int8-128-*.xml"))
-    assert len(list((model_dir / "openvino").glob("*-int8-128-*.int8-guard-*.json"))) == 1
+    assert len(list((model_dir / "openvino").glob("*-int8-128-*.int8-guard2-*.json"))) == 1
     again = CrossEncoder(str(model_dir), backend="openvino", precision="int8", calibration_pairs=PAIRS[:32],
                          guard_pairs=(PAIRS[32:], LABELS[32:]), quality_tolerance=1.0)  # fmt: skip
     with patch("xenc.pipeline.chunk_logits", side_effect=AssertionError("scored")):
@@ -102,9 +104,10 @@ def test_bf16_and_fp16_keep_their_own_guard_records(model_dir):
                              guard_pairs=(PAIRS, LABELS), quality_tolerance=1.0)  # fmt: skip
         model.predict(PAIRS[:2])
         checks[precision] = model.quality_check
-    records = sorted(path.name.split(".")[1] for path in (model_dir / "openvino").glob("*-guard-*.json"))
-    assert [record.split("-guard-")[0] for record in records] == ["bf16", "fp16"]  # fp16 never reads bf16's result
-    assert set(checks["bf16"]) - {"tolerance", "token_keep"} == {"metric", "fp32", "bf16"} and "fp16" in checks["fp16"]
+    records = sorted(path.name.split(".")[1] for path in (model_dir / "openvino").glob("*-guard2-*.json"))
+    assert [record.split("-guard2-")[0] for record in records] == ["bf16", "fp16"]  # fp16 never reads bf16's result
+    assert set(checks["bf16"]) - {"tolerance", "token_keep", "change_bound"} == {"metric", "fp32", "bf16"}
+    assert "fp16" in checks["fp16"]
 
 
 @pytest.mark.heavy  # quantizes
@@ -136,7 +139,7 @@ def test_token_keep_runs_the_pruned_scorer_behind_the_guard(model_dir):
     np.testing.assert_allclose(scores, 1 / (1 + np.exp(-pruned)), atol=1e-5)  # torch's pruned scores
     assert not np.allclose(scores, exact.predict(PAIRS), atol=1e-5)  # an approximation: checked by the guard
     assert model.quality_check["token_keep"] == 0.5
-    assert list((model_dir / "openvino").glob("*-keep0.5-fp32.fp32-guard-*.json"))
+    assert list((model_dir / "openvino").glob("*-keep0.5-fp32.fp32-guard2-*.json"))
 
 
 def test_a_failing_guard_on_token_keep_falls_back_to_every_token(model_dir):
@@ -199,3 +202,15 @@ def test_mpnet_scores_agree_across_backends(tmp_path):
     assert type(scoring_model(plain)).__name__ == "MPNetFirstTokenScorer"
     np.testing.assert_allclose(plain.predict(pairs), reference, atol=1e-5)
     np.testing.assert_allclose(CrossEncoder(str(tmp_path), backend="openvino").predict(pairs), reference, atol=1e-5)
+
+
+def test_the_guard_bound_grows_with_the_noise_of_its_sample():
+    from xenc.pipeline import change_bound
+
+    rng = np.random.default_rng(0)
+    labels = rng.random(400)
+    exact = (labels + rng.normal(0, 0.3, 400))[:, None]
+    assert change_bound(exact, exact.copy(), labels) == 0.0  # the same scores: no change on any resample
+    nudged = exact + rng.normal(0, 0.05, exact.shape)  # a small, random change of every score
+    few, many = change_bound(nudged[:50], exact[:50], labels[:50]), change_bound(nudged, exact, labels)
+    assert few > many > 0  # 50 pairs tell the change less precisely than 400
