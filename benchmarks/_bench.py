@@ -13,7 +13,6 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -69,26 +68,6 @@ class PeakMemory:
             self._stop.set()
             self._thread.join()
             self.peak_mib = max(self._top, self.rss_mib()) - self._base
-
-
-def time_alternating(contenders: dict[str, Callable], reps: int, device: str = "cpu") -> dict[str, dict]:
-    """Run each contender once to warm up, then `reps` rounds in rotating order; the wall times and outputs.
-
-    Returns:
-        `{name: {"times": [s, ...], "output": last return value, "peak_mib": max peak memory over the runs}}`.
-    """
-    names = list(contenders)
-    runs = {name: {"times": [], "output": contenders[name](), "peak_mib": 0.0} for name in names}  # warm-up
-    for rep in range(reps):
-        for name in names[rep % len(names) :] + names[: rep % len(names)]:  # nobody always runs first
-            with PeakMemory(device) as memory:
-                start = time.perf_counter()
-                runs[name]["output"] = contenders[name]()
-                if device.startswith("cuda"):
-                    torch.cuda.synchronize()
-                runs[name]["times"].append(time.perf_counter() - start)
-            runs[name]["peak_mib"] = max(runs[name]["peak_mib"], memory.peak_mib)
-    return runs
 
 
 def rate_summary(times: list[float], items: int, peer_rate: float | None = None) -> dict:

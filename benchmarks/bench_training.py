@@ -8,7 +8,7 @@ Usage (from the repository root; about 4 minutes on 2 CPU cores):
 Both train minilm-l6 with a fresh one-label head on STSb train for one epoch in this process: BCE, batch 16,
 lr 8e-5, 10% warmup, seed 42. xenc runs its `stsb` recipe (`xenc.recipes.RECIPES`: pre-tokenized Dataset,
 length batches in shuffled order, no padding to a multiple of 8 in fp32 on CPU) with evaluation and saving
-off; the peer runs its own recipe (`_bench.train_peer`, as `peer_train.py` does). With `--reps` above 1 the order
+off; the peer runs its own recipe (`_bench.train_peer`). With `--reps` above 1 the order
 alternates. Columns: samples/s of `trainer.train()` (median, min-max; xenc's untrained evaluation at step 0 is
 subtracted), the ratio to the peer, peak memory above the level before training, STSb test Spearman. Writes
 benchmarks/results/training_stsb.{md,json}. Needs the `bench` extra.
