@@ -214,3 +214,32 @@ def test_the_guard_bound_grows_with_the_noise_of_its_sample():
     nudged = exact + rng.normal(0, 0.05, exact.shape)  # a small, random change of every score
     few, many = change_bound(nudged[:50], exact[:50], labels[:50]), change_bound(nudged, exact, labels)
     assert few > many > 0  # 50 pairs tell the change less precisely than 400
+
+
+@pytest.mark.heavy  # quantizes
+def test_auto_picks_a_precision_that_passed_its_guard_and_reuses_the_choice(model_dir, monkeypatch):
+    monkeypatch.setattr("xenc.pipeline.cpu_flags", lambda: {"amx_bf16", "avx512_vnni", "avx512_bf16"})
+    given = {"calibration_pairs": PAIRS[:32], "guard_pairs": (PAIRS[32:], LABELS[32:])}
+    model = CrossEncoder(str(model_dir), backend="openvino", precision="auto", quality_tolerance=-1.0, **given)
+    np.testing.assert_allclose(model.predict(PAIRS), CrossEncoder(str(model_dir)).predict(PAIRS), atol=1e-5)
+    figures = model.auto_choice["figures"]
+    assert list(figures) == ["fp32", "bf16", "int8"] and model.precision == "fp32"  # no guard can pass below 0
+    assert all(f["pairs_per_s"] > 0 for f in figures.values()) and not figures["int8"]["passed"]
+    loose = CrossEncoder(str(model_dir), backend="openvino", precision="auto", quality_tolerance=1.0, **given)
+    loose.predict(PAIRS[:2])
+    chosen = loose.auto_choice["precision"]
+    assert chosen == max(loose.auto_choice["figures"].items(), key=lambda kv: kv[1]["pairs_per_s"])[0]
+    again = CrossEncoder(str(model_dir), backend="openvino", precision="auto", quality_tolerance=1.0, **given)
+    with patch("xenc.pipeline.probe_seconds", side_effect=AssertionError("timed")):
+        again.predict(PAIRS[:2])  # the recorded choice: nothing timed again
+    assert again.precision == chosen and again.auto_choice == loose.auto_choice
+
+
+def test_the_cpu_decides_which_precisions_auto_tries():
+    from xenc.machine import fast_precisions
+
+    assert fast_precisions({"amx_bf16", "avx512_bf16", "avx512_vnni"}) == ["bf16", "int8"]  # Intel with AMX
+    assert fast_precisions({"avx512_bf16", "avx512_vnni"}) == ["int8", "bf16"]  # AMD EPYC (Zen 4/5)
+    assert fast_precisions({"avx2", "avx_vnni"}) == ["int8"] and fast_precisions({"avx2"}) == []
+    with pytest.raises(ValueError, match='precision="auto" runs on OpenVINO'):
+        CrossEncoder(precision="auto")

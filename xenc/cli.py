@@ -302,7 +302,12 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument(
             "--backend", default="torch", choices=("torch", "openvino"), help="openvino: pip install xenc[fast]"
         )
-        p.add_argument("--precision", default="fp32", help="fp32 (exact), bf16, fp16; int8 with --backend openvino")
+        p.add_argument(
+            "--precision",
+            default="fp32",
+            help="fp32 (exact), bf16, fp16; int8 or auto (the fastest that passes "
+            "the quality guard on this CPU) with --backend openvino",
+        )
         p.add_argument("--token_keep", type=float, default=1.0, help="below 1: fewer tokens in the last layers "
                        "(an approximation checked against fp32; with --backend openvino)")  # fmt: skip
     demo = sub.add_parser("demo", help="train on STSb, evaluate, and re-rank an example (quick by default)")

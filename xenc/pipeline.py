@@ -8,6 +8,8 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import logging
+import time
 import warnings
 from functools import partial
 from pathlib import Path
@@ -17,11 +19,23 @@ import torch
 from scipy.stats import spearmanr
 from tqdm.auto import tqdm
 
-from .backends import BACKENDS, CALIBRATION_PAIRS, GUARD_PAIRS, OpenVINOScorer, import_openvino, openvino_scorer
+from .backends import (
+    BACKENDS,
+    CALIBRATION_PAIRS,
+    GUARD_PAIRS,
+    OpenVINOScorer,
+    conversion_folder,
+    import_openvino,
+    openvino_scorer,
+    weights_hash,
+)
 from .checks import check_scoring_pairs
 from .first_token import first_token_scorer, supports_first_token
+from .machine import cpu_description, cpu_flags, fast_precisions
 from .scoring import PRECISIONS, chunk_logits
 
+logger = logging.getLogger(__name__)
+PROBE_PAIRS = 256  # guard pairs timed per candidate precision by precision="auto"
 GUARD_VERSION, GUARD_RESAMPLES = 2, 1000  # 2: the change's bootstrap bound decides (1: the change itself)
 NEEDS_CALIBRATION = (
     'precision="int8" needs calibration pairs: pass calibration_pairs=[(text_a, text_b), ...] (a few hundred pairs '
@@ -39,8 +53,10 @@ def check_scoring_options(backend: str, precision: str, token_keep) -> None:
         raise ValueError(f"backend={backend!r} is unknown; use one of {BACKENDS}.")
     if backend == "openvino":
         import_openvino()
-    if precision == "int8" and backend != "openvino":
-        raise ValueError('precision="int8" runs on OpenVINO: pass backend="openvino" (pip install "xenc[fast]").')
+    if precision in ("int8", "auto") and backend != "openvino":
+        raise ValueError(
+            f'precision="{precision}" runs on OpenVINO: pass backend="openvino" (pip install "xenc[fast]").'
+        )
     if not isinstance(token_keep, int | float) or isinstance(token_keep, bool):
         raise TypeError(f"token_keep={token_keep!r}: pass a number in (0, 1], e.g. 0.5 (not a string).")
     if not 0 < token_keep <= 1 or (token_keep < 1 and backend != "openvino"):
@@ -48,10 +64,11 @@ def check_scoring_options(backend: str, precision: str, token_keep) -> None:
             f"token_keep={token_keep}: pass a fraction in (0, 1] (1 keeps every token, exact); below 1 it runs on "
             'OpenVINO: pass backend="openvino" too (pip install "xenc[fast]").'
         )
-    if precision not in PRECISIONS and precision != "int8":
+    if precision not in PRECISIONS and precision not in ("int8", "auto"):
         raise ValueError(
             f"precision={precision!r} is unknown; use one of {list(PRECISIONS)} ('fp32' is exact; 'bf16' is the "
-            "fast path on GPUs and on CPUs with AMX), or 'int8' with backend='openvino'."
+            "fast path on GPUs and on CPUs with AMX), or 'int8' / 'auto' (the fastest that passes the guard on this "
+            "CPU) with backend='openvino'."
         )
 
 
@@ -73,7 +90,7 @@ def check_scoring_model(ce) -> None:
     trained_here = (Path(ce.model_path) / "results.json").is_file()  # its own pairs can stand in
     if ce.precision == "int8" and not ce.calibration_pairs and not trained_here:
         raise ValueError(NEEDS_CALIBRATION)
-    if (ce.precision == "int8" or ce.token_keep < 1) and ce.guard_pairs is None and not trained_here:
+    if (ce.precision in ("int8", "auto") or ce.token_keep < 1) and ce.guard_pairs is None and not trained_here:
         raise ValueError(NEEDS_GUARD.format(fast=fast_name(ce)))
 
 
@@ -84,6 +101,8 @@ def scoring_model(ce) -> torch.nn.Module:
     A copy in the low dtype is faster than autocast, which re-casts every fp32 weight at every batch (STSb,
     bf16 on AMX: 950 vs 770 pairs/s), and it leaves the fp32 weights for training and saving untouched.
     """
+    if ce.precision == "auto":
+        ce.precision = choose_precision(ce)
     if ce.backend == "torch" and PRECISIONS[ce.precision] is None:
         return first_token_scorer(ce.model)
     # optimizer steps and load_state_dict bump _version; edits through `.data` do not and are not seen
@@ -96,6 +115,51 @@ def scoring_model(ce) -> torch.nn.Module:
             copied = copy.deepcopy(ce.model).to(PRECISIONS[ce.precision])
             ce._low_precision = (key, first_token_scorer(copied))
     return ce._low_precision[1]
+
+
+def choose_precision(ce) -> str:
+    """`precision="auto"`: of fp32 and the approximate precisions this CPU offers (`machine.fast_precisions`), the
+    fastest on the guard pairs whose guard passes; recorded beside the conversions with its figures and reused."""
+    pairs, labels = ce.guard_pairs or own_pairs(ce.model_path, "eval", GUARD_PAIRS)
+    trained_here = (Path(ce.model_path) / "results.json").is_file()
+    candidates = [p for p in fast_precisions(cpu_flags()) if p != "int8" or ce.calibration_pairs or trained_here]
+    key = json.dumps([[list(p) for p in pairs], np.asarray(labels).tolist(), candidates, ce.quality_tolerance,
+                      ce.token_keep, ce.max_length])  # fmt: skip
+    name = f"{weights_hash(ce.model)}-auto-{hashlib.sha256(key.encode()).hexdigest()[:8]}.json"
+    record = conversion_folder(ce.model_path) / name
+    if record.is_file():
+        ce.auto_choice = json.loads(record.read_text())
+        return ce.auto_choice["precision"]
+    figures = {}
+    with warnings.catch_warnings():  # a candidate's failed guard is a figure here, not a fallback to warn about
+        warnings.simplefilter("ignore")
+        for precision in ["fp32", *candidates]:
+            ce.precision, ce.quality_check = precision, None
+            seconds = probe_seconds(ce, openvino_with_guard(ce), [tuple(p) for p in pairs[:PROBE_PAIRS]])
+            check = ce.quality_check or {}
+            figures[precision] = {"pairs_per_s": min(PROBE_PAIRS, len(pairs)) / seconds,
+                                  "change_bound": check.get("change_bound", 0.0),
+                                  "passed": not check or check["change_bound"] <= ce.quality_tolerance}  # fmt: skip
+    passed = [p for p in figures if figures[p]["passed"]]  # exact fp32 always passes (no guard: no check)
+    chosen = max(passed, key=lambda p: figures[p]["pairs_per_s"]) if passed else "fp32"  # fp32: exact, as the guard
+    ce.auto_choice = {"precision": chosen, "figures": figures, "cpu": cpu_description()}
+    record.parent.mkdir(parents=True, exist_ok=True)
+    record.write_text(json.dumps(ce.auto_choice, indent=2))
+    shown = ", ".join(f"{p} {f['pairs_per_s']:.0f} pairs/s{'' if f['passed'] else ' (guard failed)'}"
+                      for p, f in figures.items())  # fmt: skip
+    logger.warning("precision='auto' chose %s on %s: %s", chosen, ce.auto_choice["cpu"], shown)
+    return chosen
+
+
+def probe_seconds(ce, scorer, pairs: list) -> float:
+    """The best of 2 timed passes of `scorer` over `pairs` (after one warm-up pass)."""
+    quiet, times = tqdm(disable=True), []
+    for _ in range(3):
+        start = time.perf_counter()
+        chunk_logits(ce, scorer, pairs, 32, "longest_first", quiet)
+        times.append(time.perf_counter() - start)
+    ce.last_truncated = 0
+    return min(times[1:])
 
 
 def own_pairs(model_path: str, split: str, limit: int) -> tuple[list, np.ndarray] | None:

@@ -22,6 +22,7 @@ from transformers import TrainerCallback, TrainingArguments
 
 from .config import XencArguments
 from .data import LengthBatchedDataset, load
+from .machine import cpu_description
 
 
 def has_accelerator() -> bool:
@@ -65,23 +66,6 @@ def read_extra_rows(path: str, features: datasets.Features) -> datasets.Dataset:
         raise ValueError(f"--extra_train_file {path}: columns {missing} missing (has {list(frame.columns)}). "
                          f"Fix: write the columns {list(features)}.")  # fmt: skip
     return datasets.Dataset.from_pandas(frame[list(features)], preserve_index=False).cast(features)
-
-
-def cpu_description(info: str | None = None) -> str:
-    """CPU model, generation and the flags that decide bf16 / int8 speed, e.g. `AMD EPYC (family 26 model 2;
-    avx512_bf16 avx512_vnni)`: the family tells apart CPUs sold under one name (Zen 4 is 25, Zen 5 is 26).
-    `info`: the text of /proc/cpuinfo (read when None)."""
-    if info is None:
-        info = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
-    fields = {}
-    for line in info.splitlines():  # the first processor's fields
-        key, _, value = line.partition(":")
-        fields.setdefault(key.strip(), value.strip())
-    flags = set(fields.get("flags", "").split())
-    shown = [f for f in ("amx_bf16", "amx_int8", "avx512_bf16", "avx512_vnni", "avx512f", "avx2") if f in flags]
-    family = f"family {fields['cpu family']} model {fields.get('model', '?')}; " if "cpu family" in fields else ""
-    model = fields.get("model name") or platform.processor()
-    return f"{model} ({family}{' '.join(shown) or 'no avx2'}), {os.cpu_count()} cores"
 
 
 def source_commit() -> str | None:
