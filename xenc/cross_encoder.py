@@ -126,7 +126,7 @@ class CrossEncoder:
     def default_activation_function(self) -> Callable:
         """The name sentence-transformers < 4 used for `activation_fn` (deprecated there: it warns)."""
         deprecated("The `default_activation_function` property was renamed and is now deprecated. "
-                   "Please use `activation_fn` instead.")  # fmt: skip
+                   "Please use `activation_fn` instead.", stacklevel=3)  # fmt: skip
         return self.activation_fn
 
     @property

@@ -21,9 +21,10 @@ NO_EFFECT = {"predict": ("num_workers",), "rank": ("num_workers", "apply_softmax
                                                    "convert_to_tensor")}  # fmt: skip
 
 
-def deprecated(message: str) -> None:
-    """A `FutureWarning` (shown to users, unlike `DeprecationWarning`) pointing at the caller's line."""
-    warnings.warn(message, FutureWarning, stacklevel=4)
+def deprecated(message: str, stacklevel: int = 4) -> None:
+    """A `FutureWarning` (shown to users, unlike `DeprecationWarning`) pointing at the caller's line (`stacklevel`:
+    4 from a wrapper below, 3 from a property)."""
+    warnings.warn(message, FutureWarning, stacklevel=stacklevel)
 
 
 def rename(kwargs: dict, old: str, new: str, what: str) -> None:
