@@ -87,7 +87,7 @@ def check_scoring_model(ce) -> None:
             f"{type(ce.model).__name__} keeps every token. Fix: leave token_keep at 1."
         )
     check_scoring_pairs(ce.calibration_pairs, ce.guard_pairs)
-    trained_here = (Path(ce.model_path) / "results.json").is_file()  # its own pairs can stand in
+    trained_here = has_own_pairs(ce.model_path)
     if ce.precision == "int8" and not ce.calibration_pairs and not trained_here:
         raise ValueError(NEEDS_CALIBRATION)
     if (ce.precision in ("int8", "auto") or ce.token_keep < 1) and ce.guard_pairs is None and not trained_here:
@@ -121,7 +121,7 @@ def choose_precision(ce) -> str:
     """`precision="auto"`: of fp32 and the approximate precisions this CPU offers (`machine.fast_precisions`), the
     fastest on the guard pairs whose guard passes; recorded beside the conversions with its figures and reused."""
     pairs, labels = ce.guard_pairs or own_pairs(ce.model_path, "eval", GUARD_PAIRS)
-    trained_here = (Path(ce.model_path) / "results.json").is_file()
+    trained_here = has_own_pairs(ce.model_path)
     candidates = [p for p in fast_precisions(cpu_flags()) if p != "int8" or ce.calibration_pairs or trained_here]
     key = json.dumps([[list(p) for p in pairs], np.asarray(labels).tolist(), candidates, ce.quality_tolerance,
                       ce.token_keep, ce.max_length])  # fmt: skip
@@ -162,12 +162,17 @@ def probe_seconds(ce, scorer, pairs: list) -> float:
     return min(times[1:])
 
 
+def has_own_pairs(model_path: str) -> bool:
+    """Whether `own_pairs` can stand in for calibration and guard pairs (a model trained by `xenc train`)."""
+    return (Path(model_path) / "results.json").is_file()
+
+
 def own_pairs(model_path: str, split: str, limit: int) -> tuple[list, np.ndarray] | None:
     """A seeded sample of the pairs and labels the model was trained (`train`) or selected (`eval`) on, read
     through the `results.json` that `xenc train` writes; None for a model without one."""
-    results = Path(model_path) / "results.json"
-    if not results.is_file():
+    if not has_own_pairs(model_path):
         return None
+    results = Path(model_path) / "results.json"
     from .data import load
 
     config = json.loads(results.read_text())["config"]
