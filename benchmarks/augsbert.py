@@ -68,7 +68,7 @@ def teacher_test(teacher: str, backend: str) -> float:
 
 def stats(results: list[dict]) -> dict:
     test = [r["metrics"]["test_spearman"] for r in results]
-    return {"test": test, "mean": float(np.mean(test)), "std": float(np.std(test, ddof=1)) if len(test) > 1 else 0.0,
+    return {"test": test, "mean": float(np.mean(test)), "std": float(np.std(test, ddof=1)) if len(test) > 1 else None,
             "dev_mean": float(np.mean([r["metrics"]["eval_spearman"] for r in results])),
             "wall_s": float(np.mean([r["metrics"]["wall_time_s"] for r in results]))}  # fmt: skip
 
@@ -116,6 +116,11 @@ def main_() -> None:
     print(table(out))
 
 
+def spread(row: dict) -> str:
+    """Mean ± std over seeds, or the one seed's score said as such."""
+    return f"{row['mean']:.4f} ± {row['std']:.4f}" if row["std"] is not None else f"{row['mean']:.4f} (one seed)"
+
+
 def table(out: dict) -> str:
     g, s, silver = out["gold_only"], out["gold_silver"], out["silver"]
     return (
@@ -123,8 +128,8 @@ def table(out: dict) -> str:
         f"| `{out['student']}` bi-encoder, STSb test Spearman | seeds | gold only (recipe) | gold + silver "
         f"({out['student_epochs']} epoch) | gain | teacher "
         "(test) | silver pairs | labelling |\n|---|---|---|---|---|---|---|---|\n"
-        f"| {silver['sampler']}, k = {silver['k']} | {', '.join(map(str, out['seeds']))} | {g['mean']:.4f} ± "
-        f"{g['std']:.4f} | {s['mean']:.4f} ± {s['std']:.4f} | {s['mean'] - g['mean']:+.4f} | "
+        f"| {silver['sampler']}, k = {silver['k']} | {', '.join(map(str, out['seeds']))} | {spread(g)} | "
+        f"{spread(s)} | {s['mean'] - g['mean']:+.4f} | "
         f"{out['teacher_test_spearman']:.4f} | {silver['pairs']:,} | {silver['pairs_per_s']:.0f} pairs/s, "
         f"{silver['label_s']:.0f} s |\n\nMachine: {out['environment']['cpu']}; "
         f"commit {out['environment']['commit']}.\n"
