@@ -2,6 +2,7 @@
 
 import copy
 import json
+import logging
 
 import numpy as np
 import pytest
@@ -11,11 +12,19 @@ from transformers import BertModel
 from tests.conftest import WORDS, tiny_config
 from tests.test_cross_encoder import PAIRS
 from xenc import CrossEncoder
+from xenc.legacy import warn_once
 
 
 @pytest.fixture(scope="module")
 def model(tiny_model_dir):
     return CrossEncoder(str(tiny_model_dir), device="cpu")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_notices(caplog):
+    """Each test sees the once-per-process notices of the old names afresh, at WARNING."""
+    warn_once.cache_clear()
+    caplog.set_level(logging.WARNING, logger="xenc.legacy")
 
 
 def test_predict_output_forms(model):
@@ -33,31 +42,33 @@ def test_predict_output_forms(model):
     assert isinstance(model.predict([], convert_to_tensor=True), torch.Tensor)
 
 
-def test_activation_names_old_and_new(model, tiny_model_dir):
+def test_activation_names_old_and_new(model, tiny_model_dir, caplog):
     logits = model.predict(PAIRS, activation_fn=torch.nn.Identity())
-    with pytest.warns(FutureWarning, match="`activation_fct` argument was renamed.*use `activation_fn`"):
-        assert model.predict(PAIRS, activation_fct=torch.nn.Identity()) == pytest.approx(logits)  # the old keyword
+    assert model.predict(PAIRS, activation_fct=torch.nn.Identity()) == pytest.approx(logits)  # the old keyword
+    assert "`activation_fct` argument was renamed and is now deprecated. Please use `activation_fn`" in caplog.text
     assert model.predict(PAIRS) == pytest.approx(1 / (1 + np.exp(-logits)), abs=1e-6)
-    with pytest.warns(FutureWarning, match="`default_activation_function` property was renamed"):
+    with pytest.warns(DeprecationWarning, match="`default_activation_function` property was renamed"):
         assert model.default_activation_function is model.activation_fn
     assert isinstance(model.activation_fn, torch.nn.Sigmoid)
-    with pytest.warns(FutureWarning, match="`default_activation_function` argument was renamed"):
-        legacy = CrossEncoder(str(tiny_model_dir), default_activation_function=torch.nn.Identity())
+    legacy = CrossEncoder(str(tiny_model_dir), default_activation_function=torch.nn.Identity())
+    assert "`default_activation_function` argument was renamed" in caplog.text
     assert legacy.predict(PAIRS) == pytest.approx(logits, abs=1e-6)
 
 
-def test_old_call_names_warn_and_keep_working(model):
+def test_old_call_names_warn_and_keep_working(model, caplog):
     scores = model.predict(PAIRS)
     assert model.predict(inputs=PAIRS) == pytest.approx(scores)  # the peer's name since 4
-    with pytest.warns(FutureWarning, match="`sentences` argument was renamed.*use `inputs`"):
-        assert model.predict(sentences=PAIRS) == pytest.approx(scores)
-    with pytest.warns(FutureWarning, match="`num_workers` argument is deprecated and has no effect"):
-        assert model.predict(PAIRS, num_workers=2) == pytest.approx(scores)
+    assert model.predict(sentences=PAIRS) == pytest.approx(scores)
+    assert "CrossEncoder.predict `sentences` argument was renamed and is now deprecated. Please use `inputs`" in (
+        caplog.text
+    )
+    assert model.predict(PAIRS, num_workers=2) == pytest.approx(scores)
+    assert "CrossEncoder.predict `num_workers` argument is deprecated and has no effect" in caplog.text
     query, docs = PAIRS[0][0], [b for _, b in PAIRS]
     ranked = model.rank(query, docs)
     for old in ("apply_softmax", "convert_to_numpy", "convert_to_tensor"):
-        with pytest.warns(FutureWarning, match=f"CrossEncoder.rank `{old}` argument is deprecated"):
-            assert model.rank(query, docs, **{old: True}) == ranked
+        assert model.rank(query, docs, **{old: True}) == ranked
+        assert f"CrossEncoder.rank `{old}` argument is deprecated and has no effect, as `rank`" in caplog.text
     model.max_seq_length = 17  # the peer's name for max_length
     assert model.max_length == 17 == model.max_seq_length
 
@@ -87,18 +98,18 @@ def test_a_base_checkpoint_without_a_head_gets_one_label(tiny_tokenizer, tmp_pat
         assert CrossEncoder(str(tmp_path / "base"), num_labels=3).num_labels == 3
 
 
-def test_constructor_kwargs_old_and_new_names(tiny_model_dir):
+def test_constructor_kwargs_old_and_new_names(tiny_model_dir, caplog):
     new = CrossEncoder(str(tiny_model_dir), model_kwargs={"torch_dtype": torch.float32},
                        tokenizer_kwargs={"model_max_length": 33},
                        config_kwargs={"attention_probs_dropout_prob": 0.2, "classifier_dropout": 0.3},
                        local_files_only=True, revision=None, cache_folder=None)  # fmt: skip
     peer_6 = CrossEncoder(model_name_or_path=str(tiny_model_dir), processor_kwargs={"model_max_length": 33},
                           config_kwargs={"attention_probs_dropout_prob": 0.2})  # fmt: skip
-    with pytest.warns(FutureWarning) as caught:
-        old = CrossEncoder(model_name=str(tiny_model_dir), automodel_args={"torch_dtype": torch.float32},
-                           tokenizer_args={"model_max_length": 33}, config_args={"attention_probs_dropout_prob": 0.2},
-                           cache_dir=None, classifier_dropout=0.3)  # fmt: skip
-    said = " ".join(str(w.message) for w in caught)
+    caplog.clear()
+    old = CrossEncoder(model_name=str(tiny_model_dir), automodel_args={"torch_dtype": torch.float32},
+                       tokenizer_args={"model_max_length": 33}, config_args={"attention_probs_dropout_prob": 0.2},
+                       cache_dir=None, classifier_dropout=0.3)  # fmt: skip
+    said = caplog.text
     for name in ("model_name", "automodel_args", "tokenizer_args", "config_args", "cache_dir", "classifier_dropout"):
         assert f"`{name}` argument" in said, name
     for m in (new, peer_6, old):

@@ -6,6 +6,7 @@ import json
 import logging
 import warnings
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +17,7 @@ from .backends import QUALITY_TOLERANCE
 from .cards import cross_card, write_card
 from .checks import check_device, check_model_folder, check_output_dir
 from .heads import load_pair_classifier, mark_activation, saved_activation, write_st_config
-from .legacy import call_names, deprecated, init_names
+from .legacy import call_names, deprecated_property, init_names
 from .lengths import check_max_length, position_limit
 from .models import DEFAULT_MODEL, resolve_model
 from .pipeline import check_scoring_model, check_scoring_options, scoring_model
@@ -25,6 +26,22 @@ from .saving import save_atomically
 from .scoring import CHUNK_SIZE, pair_logits
 
 logger = logging.getLogger(__name__)
+TEXT_SETTINGS = ("max_length", "truncation")  # the tokenizer settings predict takes per call
+
+
+def text_settings(processing_kwargs: dict | None) -> dict:
+    """The per-call tokenizer settings in the peer's `processing_kwargs` (`{"text": {...}}`, or `"common"`): xenc
+    scores text pairs and pads its own length-sorted batches, so it takes `max_length` and `truncation` only."""
+    processing_kwargs = processing_kwargs or {}
+    other = sorted(set(processing_kwargs) - {"text", "common"})
+    settings = {**(processing_kwargs.get("common") or {}), **(processing_kwargs.get("text") or {})}
+    other += [f"text.{k}" for k in sorted(set(settings) - set(TEXT_SETTINGS))]
+    if other:
+        raise ValueError(
+            f"processing_kwargs {other} are not taken: xenc scores text pairs and takes only "
+            f"processing_kwargs={{'text': {{'max_length': ..., 'truncation': ...}}}}. Fix: drop the others."
+        )
+    return settings
 
 
 class CrossEncoder:
@@ -50,6 +67,7 @@ class CrossEncoder:
         guard_pairs: `(pairs, labels)` on which a non-fp32 OpenVINO path is checked before use: when its Spearman
             (one output) or accuracy moves by more than `quality_tolerance` from fp32, predict falls back to
             OpenVINO fp32 with a warning (`quality_check` holds the numbers). Default: the model's own dev pairs.
+        processor_kwargs: the peer's (sentence-transformers 6) name for `tokenizer_kwargs`; both are taken.
         token_keep: below 1 (OpenVINO, BERT-family and MPNet classifiers), an approximation checked by the same
             guard: the last third of the layers sees only this fraction of each pair's tokens, those the first
             token attends to most (int8 `mpnet-base` on 256-token pairs: 0.5 is 1.14x faster; see the README).
@@ -85,6 +103,7 @@ class CrossEncoder:
         token_keep: float = 1.0,
         prompts: dict[str, str] | None = None,
         default_prompt_name: str | None = None,
+        processor_kwargs: dict | None = None,
     ):
         check_scoring_options(backend, precision, token_keep)
         path = resolve_model(model_name_or_path)
@@ -93,6 +112,7 @@ class CrossEncoder:
             check_model_folder(path)
         hub = {"revision": revision, "local_files_only": local_files_only, "cache_dir": cache_folder,
                "trust_remote_code": trust_remote_code}  # fmt: skip
+        tokenizer_kwargs = {**(tokenizer_kwargs or {}), **(processor_kwargs or {})}  # the peer's name wins a tie
         self.tokenizer, self.model, self.untrained_head = load_pair_classifier(
             path, num_labels, allow_pickle, hub, {**(config_kwargs or {}), **(model_kwargs or {})}, tokenizer_kwargs
         )
@@ -100,7 +120,8 @@ class CrossEncoder:
         self.max_length = default if max_length is None else max_length
         self.device = check_device(device)
         self.model.to(self.device)
-        self.activation_fn = activation_fn or saved_activation(self.model.config, folder)
+        # `is not None`: an explicit activation is kept even when falsy (an empty `torch.nn.Sequential()`)
+        self.activation_fn = saved_activation(self.model.config, folder) if activation_fn is None else activation_fn
         mark_activation(self.model.config, self.activation_fn)
         self.prompts, self.default_prompt_name = load_prompts(folder, prompts, default_prompt_name)
         self.precision, self.backend, self.model_path, self.token_keep = precision, backend, str(path), token_keep
@@ -125,8 +146,8 @@ class CrossEncoder:
     @property
     def default_activation_function(self) -> Callable:
         """The name sentence-transformers < 4 used for `activation_fn` (deprecated there: it warns)."""
-        deprecated("The `default_activation_function` property was renamed and is now deprecated. "
-                   "Please use `activation_fn` instead.", stacklevel=3)  # fmt: skip
+        deprecated_property("The `default_activation_function` property was renamed and is now deprecated. "
+                            "Please use `activation_fn` instead.")  # fmt: skip
         return self.activation_fn
 
     @property
@@ -155,6 +176,7 @@ class CrossEncoder:
         prompt_name: str | None = None,
         prompt: str | None = None,
         pool: dict | None = None,
+        processing_kwargs: dict | None = None,
     ) -> np.ndarray | torch.Tensor | float:
         """Score pairs: sigmoid for one label, raw logits (or softmax with `apply_softmax`) for classes.
 
@@ -168,6 +190,8 @@ class CrossEncoder:
                 second text (overlapping by `stride` tokens, the first text whole in each) and keeps the best
                 (MaxP, Dai & Callan 2019); `"first"` keeps the first window (FirstP, what truncation scores).
                 None (default): one window, cut by `truncation`.
+            processing_kwargs: tokenizer settings for this call only, in the peer's form
+                `{"text": {"max_length": 256, "truncation": "only_second"}}` (xenc takes these two).
 
         Returns:
             `(n,)` scores for one label, `(n, num_labels)` otherwise, after `activation_fn` (default: the model's,
@@ -182,38 +206,61 @@ class CrossEncoder:
                 "pool (sentence-transformers 6) is not supported by xenc's CrossEncoder: for several processes use "
                 "xenc.distributed.predict_distributed."
             )
-        if isinstance(inputs, np.ndarray) and inputs.ndim == 1 and inputs.dtype.kind in "UO":
-            inputs = inputs.tolist()  # a 1-D array of two texts is one pair
-        single = isinstance(inputs, Sequence) and len(inputs) == 2 and all(isinstance(t, str) for t in inputs)
-        inputs = with_prompt([inputs] if single else inputs, self._prompt(prompt, prompt_name))
-        if windows not in (None, "max", "first"):
-            raise ValueError(f"windows={windows!r}; use 'max' (MaxP), 'first' (FirstP) or None (truncate).")
-        if windows and (self.num_labels != 1 or not 0 <= stride < self.max_length // 2):
-            raise ValueError(
-                f"windows need a one-label model and 0 <= stride < max_length / 2 (got {self.num_labels} labels, "
-                f"stride={stride}, max_length={self.max_length})."
-            )
-        if windows == "first":  # FirstP is the first window: the passage truncated, one encoding per pair
-            windows, truncation = None, "only_second"
-        windowing = {"stride": stride, "aggregate": windows} if windows else None
-        logits = pair_logits(
-            self,
-            scoring_model(self),
-            inputs,
-            batch_size,
-            show_progress_bar,
-            truncation,
-            chunk_size,
-            windowing,
-        )
+        single = self.is_singular_input(inputs)
+        if single:
+            inputs = [inputs.tolist() if isinstance(inputs, np.ndarray) else inputs]
+        inputs = with_prompt(inputs, self._prompt(prompt, prompt_name))
+        text = text_settings(processing_kwargs)
+        length = check_max_length(text.get("max_length", self.max_length), self.config, "max_length (per call)")
+        windowing, truncation = self._windowing(windows, stride, length, text.get("truncation", truncation))
+        scorer = scoring_model(self)  # made for the model's own max_length: a per-call length does not remake it
+        with self._length_for_call(length):
+            logits = pair_logits(self, scorer, inputs, batch_size, show_progress_bar, truncation, chunk_size,
+                                 windowing)  # fmt: skip
         if not len(logits):  # what sentence-transformers returns for no pairs
             return torch.tensor([]) if convert_to_tensor else np.array([]) if convert_to_numpy else []
-        scores = (activation_fn or self.activation_fn)(logits)
+        scores = (activation_fn if activation_fn is not None else self.activation_fn)(logits)
         if apply_softmax and scores.shape[-1] > 1:
             scores = torch.softmax(scores, dim=-1)
         scores = scores.squeeze(-1) if self.num_labels == 1 else scores
         out = scores if convert_to_tensor else scores.numpy() if convert_to_numpy else list(scores)
         return out[0] if single else out
+
+    def is_singular_input(self, inputs) -> bool:
+        """Whether `inputs` is one pair (two texts: a list, tuple or 1-D string array), which `predict` answers with
+        one score, rather than a batch of pairs (a list, a 2-D array, a generator; empty is an empty batch).
+
+        Example:
+            >>> model.is_singular_input(["a query", "a passage"])  # doctest: +SKIP
+            True
+        """
+        if isinstance(inputs, np.ndarray):
+            inputs = inputs.tolist() if inputs.ndim == 1 and inputs.dtype.kind in "UO" else None
+        two_texts = isinstance(inputs, Sequence) and not isinstance(inputs, str) and len(inputs) == 2
+        return two_texts and all(isinstance(t, str) for t in inputs)
+
+    def _windowing(self, windows: str | None, stride: int, length: int, truncation) -> tuple[dict | None, object]:
+        """(windowing for `pair_logits`, truncation) of predict's `windows` / `stride` at `length` tokens."""
+        if windows not in (None, "max", "first"):
+            raise ValueError(f"windows={windows!r}; use 'max' (MaxP), 'first' (FirstP) or None (truncate).")
+        if windows and (self.num_labels != 1 or not 0 <= stride < length // 2):
+            raise ValueError(
+                f"windows need a one-label model and 0 <= stride < max_length / 2 (got {self.num_labels} labels, "
+                f"stride={stride}, max_length={length})."
+            )
+        if windows == "first":  # FirstP is the first window: the passage truncated, one encoding per pair
+            return None, "only_second"
+        return ({"stride": stride, "aggregate": windows} if windows else None), truncation
+
+    @contextmanager
+    def _length_for_call(self, length: int):
+        """`max_length` set to `length` (range-checked as always) for one predict call, then restored."""
+        kept = self.max_length
+        self.max_length = length
+        try:
+            yield
+        finally:
+            self.max_length = kept
 
     def encode(self, *args, **kwargs):
         """A cross-encoder has no sentence embedding: it reads two texts together and outputs their score."""

@@ -1,38 +1,50 @@
-"""The peer's (sentence-transformers') old argument names: still accepted, with the deprecation warning the peer
-gives, and mapped to today's names before `CrossEncoder` sees them."""
+"""The peer's (sentence-transformers') old argument names: still accepted and mapped to today's names before
+`CrossEncoder` sees them, with the peer's notices: a renamed or dropped argument is logged once per process (WARNING,
+`xenc.legacy` logger), `classifier_dropout` every time; the old property raises a `DeprecationWarning`."""
 
 from __future__ import annotations
 
 import functools
+import inspect
+import logging
 import warnings
+
+logger = logging.getLogger(__name__)
 
 # CrossEncoder(...): old name -> new name (sentence-transformers < 4, and < 6 for `tokenizer_args`)
 INIT_RENAMES = {
     "model_name": "model_name_or_path",
     "default_activation_function": "activation_fn",
     "automodel_args": "model_kwargs",
-    "tokenizer_args": "tokenizer_kwargs",
-    "processor_kwargs": "tokenizer_kwargs",  # the peer's name since 6; xenc keeps `tokenizer_kwargs`, no warning
+    "tokenizer_args": "processor_kwargs",  # the peer's name since 6; `CrossEncoder` takes it beside `tokenizer_kwargs`
     "config_args": "config_kwargs",
     "cache_dir": "cache_folder",
 }
 CALL_RENAMES = {"sentences": "inputs", "activation_fct": "activation_fn"}  # predict / rank
-NO_EFFECT = {"predict": ("num_workers",), "rank": ("num_workers", "apply_softmax", "convert_to_numpy",
-                                                   "convert_to_tensor")}  # fmt: skip
+# arguments the peer dropped from predict / rank: they do nothing where the method does not take them (why, if known)
+NO_EFFECT = {
+    "num_workers": "",
+    "apply_softmax": ", as `{name}` only supports models with `num_labels=1`",
+    "convert_to_numpy": ", as `{name}` always returns Python floats",
+    "convert_to_tensor": ", as `{name}` always returns Python floats",
+}
 
 
-def deprecated(message: str, stacklevel: int = 4) -> None:
-    """A `FutureWarning` (shown to users, unlike `DeprecationWarning`) pointing at the caller's line (`stacklevel`:
-    4 from a wrapper below, 3 from a property)."""
-    warnings.warn(message, FutureWarning, stacklevel=stacklevel)
+@functools.cache
+def warn_once(message: str) -> None:
+    """Log `message` as a warning the first time it is given in this process (as the peer's `warning_once`)."""
+    logger.warning(message)
+
+
+def deprecated_property(message: str) -> None:
+    """A `DeprecationWarning` at the line that read the property (as the peer's `typing_extensions.deprecated`)."""
+    warnings.warn(message, DeprecationWarning, stacklevel=3)
 
 
 def rename(kwargs: dict, old: str, new: str, what: str) -> None:
-    """Move `kwargs[old]` to `kwargs[new]` (a value given under the new name wins), warning unless `old` is only
-    the peer's newer spelling of an xenc name."""
+    """Move `kwargs[old]` to `kwargs[new]` (a value given under the new name wins) and log the rename once."""
     value = kwargs.pop(old)
-    if old != "processor_kwargs":
-        deprecated(f"The {what} `{old}` argument was renamed and is now deprecated. Please use `{new}` instead.")
+    warn_once(f"The {what} `{old}` argument was renamed and is now deprecated. Please use `{new}` instead.")
     kwargs.setdefault(new, value)
 
 
@@ -47,7 +59,7 @@ def init_names(init):
                 rename(kwargs, old, new, "CrossEncoder")
         if "classifier_dropout" in kwargs:
             dropout = kwargs.pop("classifier_dropout")
-            deprecated(
+            logger.warning(
                 "The CrossEncoder `classifier_dropout` argument is deprecated. Please use "
                 f"`config_kwargs={{'classifier_dropout': {dropout}}}` instead."
             )
@@ -58,18 +70,22 @@ def init_names(init):
 
 
 def call_names(method):
-    """`predict` / `rank` taking the peer's old keyword names; the arguments it dropped warn and do nothing."""
+    """`predict` / `rank` (or any method) taking the peer's old keyword names; an argument the peer dropped that
+    `method` does not declare is logged and does nothing."""
     name = method.__name__
+    dropped = [old for old in NO_EFFECT if old not in inspect.signature(method).parameters]
 
     @functools.wraps(method)
     def wrapper(self, *args, **kwargs):
         for old, new in CALL_RENAMES.items():
             if old in kwargs:
                 rename(kwargs, old, new, f"CrossEncoder.{name}")
-        for old in NO_EFFECT[name]:
+        for old in dropped:
             if old in kwargs:
                 kwargs.pop(old)
-                deprecated(f"The CrossEncoder.{name} `{old}` argument is deprecated and has no effect.")
+                reason = NO_EFFECT[old].format(name=name)
+                warn_once(f"The CrossEncoder.{name} `{old}` argument is deprecated and has no effect{reason}. "
+                          "It will be removed in a future version.")  # fmt: skip
         return method(self, *args, **kwargs)
 
     return wrapper

@@ -10,9 +10,12 @@ from pathlib import Path
 
 def load_prompts(folder: str | None, prompts: dict | None, default_prompt_name: str | None) -> tuple[dict, str | None]:
     """The saved prompts of `folder` updated by the given ones, and the default prompt name (given, else saved);
-    an unknown default is an error, as in the peer."""
+    an unknown default is an error, as in the peer. Only a cross-encoder's save is read: an embedding model's
+    prompts (a SentenceTransformer folder, which gets a new head here) were not meant for pairs, as in the peer."""
     saved = Path(folder or "") / "config_sentence_transformers.json"
     config = json.loads(saved.read_text()) if folder and saved.is_file() else {}
+    if config.get("model_type") != "CrossEncoder":  # none means SentenceTransformer (it wrote none before 5)
+        config = {}
     merged = {**(config.get("prompts") or {}), **(prompts or {})}
     default = default_prompt_name or config.get("default_prompt_name")
     if default is not None and default not in merged:
