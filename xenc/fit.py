@@ -126,6 +126,23 @@ def _check_fit_args(optimizer_class, scheduler: str, output_path: str | None, ov
         check_output_dir(output_path, overwrite or earlier_fit, fix="overwrite_output_path=True")
 
 
+def _pair_dataset(cross_encoder, train_dataloader) -> Dataset:
+    """The tokenized pairs of `train_dataloader`'s `InputExample`s, in its order, checked: pairs, and labels the
+    model's head can take."""
+    examples = _examples_in_loader_order(train_dataloader)
+    if not examples:
+        raise ValueError("train_dataloader holds no examples; give fit at least one InputExample.")
+    if any(len(ex.texts) != 2 for ex in examples):
+        raise ValueError("A cross-encoder trains on pairs: every InputExample needs texts=[a, b]. Triplets "
+                         "(anchor, positive, negative) train a BiEncoder with in-batch negatives.")  # fmt: skip
+    labels = [ex.label for ex in examples]
+    check_labels(labels, len(examples), cross_encoder.num_labels)
+    data = Dataset.from_dict(
+        {"sentence1": [e.texts[0] for e in examples], "sentence2": [e.texts[1] for e in examples], "label": labels}
+    )
+    return tokenize_pairs(data, cross_encoder.tokenizer, max_length=cross_encoder.max_length)
+
+
 def fit_cross_encoder(
     cross_encoder,
     train_dataloader,
@@ -161,44 +178,23 @@ def fit_cross_encoder(
     _check_fit_args(optimizer_class, scheduler, output_path, overwrite_output_path)
     if activation_fct is not None:
         cross_encoder.activation_fn = activation_fct
-    examples = _examples_in_loader_order(train_dataloader)
-    if not examples:
-        raise ValueError("train_dataloader holds no examples; give fit at least one InputExample.")
-    if any(len(ex.texts) != 2 for ex in examples):
-        raise ValueError("A cross-encoder trains on pairs: every InputExample needs texts=[a, b]. Triplets "
-                         "(anchor, positive, negative) train a BiEncoder with in-batch negatives.")  # fmt: skip
-    num_labels = cross_encoder.num_labels
-    labels = [ex.label for ex in examples]
-    check_labels(labels, len(examples), num_labels)
-    task = "sts" if num_labels == 1 else "classification"
-    data = Dataset.from_dict(
-        {"sentence1": [e.texts[0] for e in examples], "sentence2": [e.texts[1] for e in examples], "label": labels}
-    )
-    train = tokenize_pairs(data, cross_encoder.tokenizer, max_length=cross_encoder.max_length)
+    train = _pair_dataset(cross_encoder, train_dataloader)
     record = {"base": cross_encoder.model_path, "evaluator": type(evaluator).__name__ if evaluator else None,
-              "epochs": epochs, "batch_size": train_dataloader.batch_size, "examples": len(examples),
+              "epochs": epochs, "batch_size": train_dataloader.batch_size, "examples": len(train),
               "optimizer_params": optimizer_params or {"lr": 2e-5}, "scheduler": scheduler,
               "warmup_steps": warmup_steps, "weight_decay": weight_decay}  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
         args = _training_args(tmp, train_dataloader.batch_size, record, max_grad_norm, use_amp, show_progress_bar,
                               cross_encoder.device)  # fmt: skip
-        callbacks = []
-        if evaluator is not None:
-            callbacks.append(
-                _EvaluatorCallback(
-                    cross_encoder, evaluator, evaluation_steps, output_path, save_best_model, callback, record
-                )
-            )
-        trainer = CrossEncoderTrainer(
-            model=cross_encoder.model,
-            args=args,
-            train_dataset=train,
+        evaluate = _EvaluatorCallback(cross_encoder, evaluator, evaluation_steps, output_path, save_best_model,
+                                      callback, record)  # fmt: skip
+        CrossEncoderTrainer(
+            model=cross_encoder.model, args=args, train_dataset=train,
             data_collator=pair_collator(cross_encoder.tokenizer),
-            task=task,
+            task="sts" if cross_encoder.num_labels == 1 else "classification",
             loss=_LOSSES[type(loss_fct)] if loss_fct is not None else None,
-            callbacks=callbacks,
-        )
-        trainer.train()
+            callbacks=[evaluate] if evaluator is not None else [],
+        ).train()  # fmt: skip
     if output_path is not None and (evaluator is None or not save_best_model):
         _save(cross_encoder, output_path, record)
 
