@@ -139,16 +139,7 @@ def main(
     set_seed(training_args.seed)
     data = load_splits(cfg)
     model, tokenizer = _load_model(cfg, data[cfg.train_split])
-    num_labels = None if cfg.task == "rerank" else model.config.num_labels  # rerank labels are grades 0, 1, 2...
-    encoded = tokenize_pairs(
-        data, tokenizer, cfg.max_length, cfg.truncation, num_labels=num_labels, args=training_args,
-        label2id=model.config.label2id,
-    )  # fmt: skip
-    pad_to = 8 if pads_to_8(training_args) else None
-    collator = pair_collator(tokenizer, pad_to)
-    if cfg.task == "rerank" and (cfg.loss or "bce") in GROUP_LOSSES:
-        encoded[cfg.train_split] = rerank_groups(cfg, training_args, data[cfg.train_split], tokenizer)
-        collator = RerankCollator(tokenizer, pad_to)  # groups for training, flat candidate rows for evaluation
+    encoded, collator = _encoded(cfg, training_args, data, model.config, tokenizer)
     # The untrained baseline is measured by train() itself (eval_on_start), after it has wrapped the model for DDP /
     # FSDP / DeepSpeed. Calling evaluate() first (transformers 5.24, accelerate 1.15) marks the model as prepared for
     # evaluation only, and train() then skips DDP: each process would train alone on its shard, unsynchronised.
@@ -173,18 +164,37 @@ def main(
     metrics.update(trainer.evaluate())
     if cfg.test_split:
         metrics.update(trainer.evaluate(encoded[cfg.test_split], metric_key_prefix="test"))
-    mark_activation(model.config)
+    _save(trainer, model.config, cfg, metrics, start, out)
+    return metrics
+
+
+def _encoded(cfg: XencArguments, training_args: TrainingArguments, data, config, tokenizer) -> tuple:
+    """The tokenized splits and their collator; rerank losses over groups get the training split as groups."""
+    num_labels = None if cfg.task == "rerank" else config.num_labels  # rerank labels are grades 0, 1, 2...
+    encoded = tokenize_pairs(
+        data, tokenizer, cfg.max_length, cfg.truncation, num_labels=num_labels, args=training_args,
+        label2id=config.label2id,
+    )  # fmt: skip
+    pad_to = 8 if pads_to_8(training_args) else None
+    if cfg.task == "rerank" and (cfg.loss or "bce") in GROUP_LOSSES:
+        encoded[cfg.train_split] = rerank_groups(cfg, training_args, data[cfg.train_split], tokenizer)
+        return encoded, RerankCollator(tokenizer, pad_to)  # groups for training, flat candidate rows for evaluation
+    return encoded, pair_collator(tokenizer, pad_to)
+
+
+def _save(trainer, config, cfg: XencArguments, metrics: dict, start: float, out: Path) -> None:
+    """The model, `results.json` and the model card into `out`, through a staging folder (config.json last)."""
+    mark_activation(config)
     # the same path on every process (save_model may gather shards); only the main process writes and moves
     staging = fresh_staging(out) if trainer.is_world_process_zero() else staging_path(out)
     trainer.save_model(str(staging))
     if trainer.is_world_process_zero():
-        write_st_config(staging, model.config)
+        write_st_config(staging, config)
         results = write_results(trainer, cfg, metrics, start, staging)  # moved with the model, before config.json
         move_into(staging, out)  # config.json last: a run killed while saving leaves no folder that loads
         shutil.rmtree(staging, ignore_errors=True)
         remove_checkpoints(out)
-        write_card(out, cross_card(out.name, cfg.task, model.config.num_labels, cfg.max_length, results))
-    return metrics
+        write_card(out, cross_card(out.name, cfg.task, config.num_labels, cfg.max_length, results))
 
 
 def rerank_groups(cfg: XencArguments, training_args: TrainingArguments, train: datasets.Dataset, tokenizer):
