@@ -9,6 +9,7 @@ import copy
 import hashlib
 import json
 import logging
+import sys
 import time
 import warnings
 from functools import partial
@@ -226,9 +227,19 @@ def openvino_with_guard(ce) -> OpenVINOScorer:
         f"{ce.quality_tolerance}: scoring with OpenVINO fp32 (exact) instead. Fix: guard on more pairs "
         "(guard_pairs=), calibrate on more or more typical pairs (calibration_pairs=), raise token_keep, or raise "
         "quality_tolerance.",
-        stacklevel=4,
+        stacklevel=outside_xenc(),
     )
     return build("fp32")
+
+
+def outside_xenc() -> int:
+    """The `stacklevel` that makes a warning raised by the caller name the user's line: the first frame outside
+    xenc (and torch's `no_grad` wrapper), however deep the call came in."""
+    package, frame, level = str(Path(__file__).parent), sys._getframe(1), 1
+    while frame is not None and (frame.f_code.co_filename.startswith(package)
+                                 or frame.f_code.co_filename.endswith("_contextlib.py")):  # fmt: skip
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def change_bound(exact: np.ndarray, fast: np.ndarray, labels: np.ndarray, seed: int = 0) -> float:
