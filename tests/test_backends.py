@@ -97,6 +97,13 @@ def test_int8_is_calibrated_on_pairs_and_checked_against_fp32(model_dir):
     assert again.quality_check == check
 
 
+def test_a_guard_record_holds_for_its_max_length_only(model_dir):
+    for length in (32, 64):  # the guard scores at max_length: another length is measured again, not read
+        CrossEncoder(str(model_dir), backend="openvino", precision="bf16", max_length=length,
+                     guard_pairs=(PAIRS, LABELS), quality_tolerance=1.0).predict(PAIRS[:2])  # fmt: skip
+    assert len(list((model_dir / "openvino").glob("*.bf16-guard2-*.json"))) == 2
+
+
 def test_bf16_and_fp16_keep_their_own_guard_records(model_dir):
     checks = {}
     for precision in ("bf16", "fp16"):  # one fp32 conversion, run at two precisions

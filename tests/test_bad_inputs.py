@@ -526,3 +526,9 @@ def test_eval_names_a_head_made_for_the_other_kind_of_label(model, dataset, word
         cli(["eval", "--model", models[model], "--dataset", dataset, "--split", "validation"])
     err = capsys.readouterr().err
     assert stop.value.code == 2 and words in err and "Fix:" in err
+
+
+@pytest.mark.parametrize("tolerance", ["0.005", None, float("nan"), True])
+def test_a_quality_tolerance_that_is_not_a_number_is_refused_at_construction(tiny_model_dir, tolerance):
+    with pytest.raises(TypeError, match="quality_tolerance=.*pass a number"):
+        CrossEncoder(str(tiny_model_dir), quality_tolerance=tolerance)

@@ -105,7 +105,7 @@ class CrossEncoder:
         default_prompt_name: str | None = None,
         processor_kwargs: dict | None = None,
     ):
-        check_scoring_options(backend, precision, token_keep)
+        check_scoring_options(backend, precision, token_keep, quality_tolerance)
         path = resolve_model(model_name_or_path)
         folder = path if Path(path).is_dir() else None
         if folder:

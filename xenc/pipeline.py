@@ -9,6 +9,7 @@ import copy
 import hashlib
 import json
 import logging
+import math
 import sys
 import time
 import warnings
@@ -24,6 +25,7 @@ from .backends import (
     BACKENDS,
     CALIBRATION_PAIRS,
     GUARD_PAIRS,
+    QUALITY_TOLERANCE,
     OpenVINOScorer,
     conversion_folder,
     import_openvino,
@@ -48,8 +50,15 @@ NEEDS_GUARD = (
 )
 
 
-def check_scoring_options(backend: str, precision: str, token_keep) -> None:
-    """The scoring options on their own (before a model is loaded): known names, int8 and token_keep on OpenVINO."""
+def check_scoring_options(backend: str, precision: str, token_keep, quality_tolerance=QUALITY_TOLERANCE) -> None:
+    """The scoring options on their own (before a model is loaded): known names, int8 and token_keep on OpenVINO,
+    a tolerance that is a number."""
+    tolerance_type = isinstance(quality_tolerance, int | float) and not isinstance(quality_tolerance, bool)
+    if not tolerance_type or math.isnan(quality_tolerance):
+        raise TypeError(
+            f"quality_tolerance={quality_tolerance!r}: pass a number, the largest change of the task metric "
+            "(Spearman or accuracy) a fast path may cause, e.g. 0.005."
+        )
     if backend not in BACKENDS:
         raise ValueError(f"backend={backend!r} is unknown; use one of {BACKENDS}.")
     if backend == "openvino":
@@ -209,7 +218,8 @@ def openvino_with_guard(ce) -> OpenVINOScorer:
     if (ce.precision == "fp32" and ce.token_keep == 1) or guard is None:
         return scorer
     pairs, labels = [list(p) for p in guard[0]], np.asarray(guard[1])
-    digest = hashlib.sha256(json.dumps([pairs, labels.tolist()]).encode()).hexdigest()[:8]
+    # the guard scores at ce.max_length: a record made at another length is another record
+    digest = hashlib.sha256(json.dumps([pairs, labels.tolist(), ce.max_length]).encode()).hexdigest()[:8]
     # this conversion at this precision (bf16 and fp16 run the same fp32 conversion) on these pairs, this guard rule
     record = scorer.path.with_name(f"{scorer.path.stem}.{ce.precision}-guard{GUARD_VERSION}-{digest}.json")
     if record.is_file():
