@@ -7,7 +7,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "xenc"
 
 
 def imports_between_modules() -> dict[str, set[str]]:
-    """module -> the xenc modules it imports (relative imports resolved; package re-exports left out)."""
+    """module -> the xenc modules it imports (relative and absolute `from xenc...` imports, also inside
+    functions; package re-exports left out)."""
     modules = {".".join(f.relative_to(PACKAGE.parent).with_suffix("").parts).removesuffix(".__init__"): f
                for f in PACKAGE.rglob("*.py")}  # fmt: skip
     graph = {}
@@ -15,9 +16,10 @@ def imports_between_modules() -> dict[str, set[str]]:
         package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
         found = set()
         for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.ImportFrom) and node.level:
+            if isinstance(node, ast.ImportFrom) and (node.level or (node.module or "").startswith("xenc")):
                 parts = package.split(".")
-                target = ".".join(parts[: len(parts) - node.level + 1] + ([node.module] if node.module else []))
+                module = [node.module] if node.module else []
+                target = ".".join(parts[: len(parts) - node.level + 1] + module) if node.level else node.module
                 found |= {t for t in (target, *(f"{target}.{a.name}" for a in node.names)) if t in modules}
         graph[name] = {t for t in found if t != name and not modules[t].name == "__init__.py"}
     return graph
