@@ -104,7 +104,7 @@ def main_() -> None:
     students = [json.loads((folder / f"seed-{s}" / "results.json").read_text()) for s in args.seeds]
     gold_dir = Path(args.runs) / f"reproduce-{gold_recipe}"
     reproduce(gold_recipe, str(gold_dir), seeds=args.seeds)
-    gold, provenance = recipe_results(gold_recipe, gold_dir)
+    gold, provenance = recipe_results(gold_recipe, gold_dir, seeds=args.seeds)  # the students' seeds only
     teacher_spearman = teacher_test(args.teacher, args.teacher_backend)
     out = {"teacher": args.teacher, "teacher_test_spearman": teacher_spearman, "silver": silver,
            "student": args.student, "student_recipe": recipe, "student_epochs": args.student_epochs,

@@ -143,3 +143,12 @@ def test_a_run_killed_after_its_final_save_counts_as_finished(tiny_model_dir, tm
     assert train_seed("tiny", folder, 42, fast) == folder  # finished: kept, not trained again
     assert (folder / "model.safetensors").stat().st_mtime_ns == before
     assert json.loads((folder / "results.json").read_text())["metrics"]["train_steps"] > 0
+
+
+def test_recipe_results_can_take_only_the_seeds_compared(tmp_path):
+    for seed in (42, 43, 44):
+        (tmp_path / f"seed-{seed}").mkdir()
+        (tmp_path / f"seed-{seed}" / "results.json").write_text(json.dumps({"metrics": {"test_spearman": seed / 100}}))
+    runs, line = recipe_results("stsb", tmp_path, seeds=[42, 43])
+    assert [r["metrics"]["test_spearman"] for r in runs] == [0.42, 0.43] and "seeds 42/43," in line
+    assert len(recipe_results("stsb", tmp_path)[0]) == 3

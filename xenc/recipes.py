@@ -89,14 +89,19 @@ def summarize_runs(run_dirs: list[str | Path]) -> dict[str, tuple[float, float]]
     }
 
 
-def recipe_results(recipe: str, folder: str | Path, recorded: str | Path | None = None) -> tuple[list[dict], str]:
-    """The `results.json` of each finished seed of `xenc reproduce recipe` in `folder`, and one line naming the runs
-    for a results table (recipe, seeds, commit, date); `([], "")` when no seed has finished.
+def recipe_results(
+    recipe: str, folder: str | Path, recorded: str | Path | None = None, seeds: list[int] | None = None
+) -> tuple[list[dict], str]:
+    """The `results.json` of each finished seed of `xenc reproduce recipe` in `folder` (only `seeds` when given),
+    and one line naming the runs for a results table (recipe, seeds, commit, date); `([], "")` when no seed has
+    finished.
 
     With `recorded` (a folder of `record_runs` files, e.g. the repository's `benchmarks/results/recipes`), a recipe
     never run here is read from its committed record instead, and the line starts with "recorded:".
     """
     files = sorted(Path(folder).glob("seed-*/results.json"))
+    if seeds is not None:  # the runs compared with others of these seeds only
+        files = [p for p in files if p.parent.name.removeprefix("seed-") in {str(s) for s in seeds}]
     if not files:
         return read_record(recipe, recorded) if recorded else ([], "")
     results = [json.loads(p.read_text()) for p in files]
