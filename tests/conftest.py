@@ -1,6 +1,7 @@
 """Shared fixtures: a tiny tokenizer and BERT built from a config (fast, offline), and the data mirror."""
 
 import copy
+import logging
 import os
 from pathlib import Path
 
@@ -87,3 +88,12 @@ def make_trainer(tiny_tokenizer):
         return CrossEncoderTrainer(model=model, args=args, task=task, loss=loss, **rest)
 
     return make
+
+
+@pytest.fixture
+def fresh_notices(caplog):
+    """The once-per-process notices of the peer's old names seen afresh, at WARNING (tests of xenc/legacy.py)."""
+    from xenc.legacy import warn_once
+
+    warn_once.cache_clear()
+    caplog.set_level(logging.WARNING, logger="xenc.legacy")

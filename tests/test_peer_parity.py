@@ -11,19 +11,14 @@ import torch
 
 from tests.test_cross_encoder import PAIRS
 from xenc import CrossEncoder
-from xenc.legacy import call_names, init_names, warn_once
+from xenc.legacy import call_names, init_names
+
+pytestmark = pytest.mark.usefixtures("fresh_notices")
 
 
 @pytest.fixture(scope="module")
 def model(tiny_model_dir):
     return CrossEncoder(str(tiny_model_dir), device="cpu")
-
-
-@pytest.fixture(autouse=True)
-def _fresh_notices(caplog):
-    """Each test sees the once-per-process notices afresh, at WARNING."""
-    warn_once.cache_clear()
-    caplog.set_level(logging.WARNING, logger="xenc.legacy")
 
 
 def test_a_falsy_activation_is_applied_not_replaced_by_sigmoid(model, tiny_model_dir):

@@ -2,7 +2,6 @@
 
 import copy
 import json
-import logging
 
 import numpy as np
 import pytest
@@ -12,19 +11,13 @@ from transformers import BertModel
 from tests.conftest import WORDS, tiny_config
 from tests.test_cross_encoder import PAIRS
 from xenc import CrossEncoder
-from xenc.legacy import warn_once
+
+pytestmark = pytest.mark.usefixtures("fresh_notices")
 
 
 @pytest.fixture(scope="module")
 def model(tiny_model_dir):
     return CrossEncoder(str(tiny_model_dir), device="cpu")
-
-
-@pytest.fixture(autouse=True)
-def _fresh_notices(caplog):
-    """Each test sees the once-per-process notices of the old names afresh, at WARNING."""
-    warn_once.cache_clear()
-    caplog.set_level(logging.WARNING, logger="xenc.legacy")
 
 
 def test_predict_output_forms(model):
