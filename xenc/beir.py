@@ -167,20 +167,9 @@ def mine_groups(
     return build_groups(split.queries, split.docs, positives, negatives, num_negatives), replaced
 
 
-def train_reranker(
-    groups: Dataset,
-    base: str,
-    output_dir: str | Path,
-    loss: str = "listwise",
-    epochs: float = 4,
-    max_length: int = 128,
-    learning_rate: float = 8e-5,
-    batch_groups: int = 8,
-    warmup: float = 0.1,
-    bf16: bool = True,
-    seed: int = 42,
-    **training_args,
-) -> Path:
+def train_reranker(groups: Dataset, base: str, output_dir: str | Path, loss: str = "listwise", epochs: float = 4,
+                   max_length: int = 128, learning_rate: float = 8e-5, batch_groups: int = 8, warmup: float = 0.1,
+                   bf16: bool = True, seed: int = 42, **training_args) -> Path:  # fmt: skip
     """Train `base` with a one-output head on `groups` and save it to `output_dir`; returns the folder.
 
     The head is fresh unless `base` is already a one-output cross-encoder (e.g. an STSb model): then its trained

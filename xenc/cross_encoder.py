@@ -14,6 +14,7 @@ import torch
 from transformers import PretrainedConfig
 
 from .backends import QUALITY_TOLERANCE
+from .call_options import scores_as_requested, text_settings, windowing
 from .cards import cross_card, write_card
 from .checks import check_device, check_model_folder, check_output_dir
 from .heads import load_pair_classifier, mark_activation, saved_activation, write_st_config
@@ -26,22 +27,6 @@ from .saving import save_atomically
 from .scoring import CHUNK_SIZE, pair_logits
 
 logger = logging.getLogger(__name__)
-TEXT_SETTINGS = ("max_length", "truncation")  # the tokenizer settings predict takes per call
-
-
-def text_settings(processing_kwargs: dict | None) -> dict:
-    """The per-call tokenizer settings in the peer's `processing_kwargs` (`{"text": {...}}`, or `"common"`): xenc
-    scores text pairs and pads its own length-sorted batches, so it takes `max_length` and `truncation` only."""
-    processing_kwargs = processing_kwargs or {}
-    other = sorted(set(processing_kwargs) - {"text", "common"})
-    settings = {**(processing_kwargs.get("common") or {}), **(processing_kwargs.get("text") or {})}
-    other += [f"text.{k}" for k in sorted(set(settings) - set(TEXT_SETTINGS))]
-    if other:
-        raise ValueError(
-            f"processing_kwargs {other} are not taken: xenc scores text pairs and takes only "
-            f"processing_kwargs={{'text': {{'max_length': ..., 'truncation': ...}}}}. Fix: drop the others."
-        )
-    return settings
 
 
 class CrossEncoder:
@@ -124,12 +109,18 @@ class CrossEncoder:
         self.activation_fn = saved_activation(self.model.config, folder) if activation_fn is None else activation_fn
         mark_activation(self.model.config, self.activation_fn)
         self.prompts, self.default_prompt_name = load_prompts(folder, prompts, default_prompt_name)
-        self.precision, self.backend, self.model_path, self.token_keep = precision, backend, str(path), token_keep
-        self.calibration_pairs, self.guard_pairs = calibration_pairs, guard_pairs
-        self.quality_tolerance = quality_tolerance
-        check_scoring_model(self)  # every option against this model and device, before any pair is scored
         record = Path(path) / "results.json" if folder else None  # how a saved model was trained: its model card
         self.training_record = json.loads(record.read_text()) if record and record.is_file() else None
+        self._set_scoring(str(path), backend, precision, token_keep, calibration_pairs, guard_pairs, quality_tolerance)
+
+    def _set_scoring(self, model_path: str, backend: str, precision: str, token_keep: float, calibration_pairs,
+                     guard_pairs, quality_tolerance: float) -> None:  # fmt: skip
+        """The inference options (checked against this model and device before any pair is scored) and the state
+        `predict` fills in on first use."""
+        self.precision, self.backend, self.model_path, self.token_keep = precision, backend, model_path, token_keep
+        self.calibration_pairs, self.guard_pairs = calibration_pairs, guard_pairs
+        self.quality_tolerance = quality_tolerance
+        check_scoring_model(self)
         self.quality_check = None  # the guard's numbers once a non-fp32 OpenVINO path was checked
         self.auto_choice = None  # precision="auto": the precision chosen on first use and the figures it rests on
         self.last_truncated = 0  # pairs the last predict cut at max_length (also logged as a warning)
@@ -160,24 +151,12 @@ class CrossEncoder:
         self.max_length = value
 
     @call_names
-    def predict(
-        self,
-        inputs: Iterable,
-        batch_size: int = 32,
-        show_progress_bar: bool | None = None,
-        activation_fn: Callable | None = None,
-        apply_softmax: bool = False,
-        convert_to_numpy: bool = True,
-        convert_to_tensor: bool = False,
-        truncation: str = "longest_first",
-        chunk_size: int = CHUNK_SIZE,
-        windows: str | None = None,
-        stride: int = 64,
-        prompt_name: str | None = None,
-        prompt: str | None = None,
-        pool: dict | None = None,
-        processing_kwargs: dict | None = None,
-    ) -> np.ndarray | torch.Tensor | float:
+    def predict(self, inputs: Iterable, batch_size: int = 32, show_progress_bar: bool | None = None,
+                activation_fn: Callable | None = None, apply_softmax: bool = False, convert_to_numpy: bool = True,
+                convert_to_tensor: bool = False, truncation: str = "longest_first", chunk_size: int = CHUNK_SIZE,
+                windows: str | None = None, stride: int = 64, prompt_name: str | None = None,
+                prompt: str | None = None, pool: dict | None = None, processing_kwargs: dict | None = None,
+                ) -> np.ndarray | torch.Tensor | float:  # fmt: skip
         """Score pairs: sigmoid for one label, raw logits (or softmax with `apply_softmax`) for classes.
 
         `inputs` is a list of pairs or any iterable of them (a generator streams: it is read `chunk_size` pairs
@@ -212,18 +191,13 @@ class CrossEncoder:
         inputs = with_prompt(inputs, self._prompt(prompt, prompt_name))
         text = text_settings(processing_kwargs)
         length = check_max_length(text.get("max_length", self.max_length), self.config, "max_length (per call)")
-        windowing, truncation = self._windowing(windows, stride, length, text.get("truncation", truncation))
+        window, truncation = windowing(windows, stride, length, text.get("truncation", truncation), self.num_labels)
         scorer = scoring_model(self)  # made for the model's own max_length: a per-call length does not remake it
         with self._length_for_call(length):
-            logits = pair_logits(self, scorer, inputs, batch_size, show_progress_bar, truncation, chunk_size,
-                                 windowing)  # fmt: skip
-        if not len(logits):  # what sentence-transformers returns for no pairs
-            return torch.tensor([]) if convert_to_tensor else np.array([]) if convert_to_numpy else []
-        scores = (activation_fn if activation_fn is not None else self.activation_fn)(logits)
-        if apply_softmax and scores.shape[-1] > 1:
-            scores = torch.softmax(scores, dim=-1)
-        scores = scores.squeeze(-1) if self.num_labels == 1 else scores
-        out = scores if convert_to_tensor else scores.numpy() if convert_to_numpy else list(scores)
+            logits = pair_logits(self, scorer, inputs, batch_size, show_progress_bar, truncation, chunk_size, window)
+        activation = activation_fn if activation_fn is not None else self.activation_fn
+        out = scores_as_requested(logits, activation, apply_softmax, self.num_labels == 1, convert_to_numpy,
+                                  convert_to_tensor)  # fmt: skip
         return out[0] if single else out
 
     def is_singular_input(self, inputs) -> bool:
@@ -238,19 +212,6 @@ class CrossEncoder:
             inputs = inputs.tolist() if inputs.ndim == 1 and inputs.dtype.kind in "UO" else None
         two_texts = isinstance(inputs, Sequence) and not isinstance(inputs, str) and len(inputs) == 2
         return two_texts and all(isinstance(t, str) for t in inputs)
-
-    def _windowing(self, windows: str | None, stride: int, length: int, truncation) -> tuple[dict | None, object]:
-        """(windowing for `pair_logits`, truncation) of predict's `windows` / `stride` at `length` tokens."""
-        if windows not in (None, "max", "first"):
-            raise ValueError(f"windows={windows!r}; use 'max' (MaxP), 'first' (FirstP) or None (truncate).")
-        if windows and (self.num_labels != 1 or not 0 <= stride < length // 2):
-            raise ValueError(
-                f"windows need a one-label model and 0 <= stride < max_length / 2 (got {self.num_labels} labels, "
-                f"stride={stride}, max_length={length})."
-            )
-        if windows == "first":  # FirstP is the first window: the passage truncated, one encoding per pair
-            return None, "only_second"
-        return ({"stride": stride, "aggregate": windows} if windows else None), truncation
 
     @contextmanager
     def _length_for_call(self, length: int):

@@ -143,27 +143,21 @@ def _pair_dataset(cross_encoder, train_dataloader) -> Dataset:
     return tokenize_pairs(data, cross_encoder.tokenizer, max_length=cross_encoder.max_length)
 
 
-def fit_cross_encoder(
-    cross_encoder,
-    train_dataloader,
-    evaluator=None,
-    epochs: int = 1,
-    loss_fct: nn.Module | None = None,
-    activation_fct=None,
-    scheduler: str = "WarmupLinear",
-    warmup_steps: int = 10000,
-    optimizer_class: type | None = None,
-    optimizer_params: dict | None = None,
-    weight_decay: float = 0.01,
-    evaluation_steps: int = 0,
-    output_path: str | None = None,
-    save_best_model: bool = True,
-    max_grad_norm: float = 1,
-    use_amp: bool = False,
-    callback=None,
-    show_progress_bar: bool = True,
-    overwrite_output_path: bool = False,
-) -> None:
+def _fit_record(base: str, evaluator, epochs: int, batch_size: int, examples: int, optimizer_params: dict | None,
+                scheduler: str, warmup_steps: int, weight_decay: float) -> dict:  # fmt: skip
+    """The settings a `fit` call trained with, saved beside its model as `fit_args.json`."""
+    return {"base": base, "evaluator": type(evaluator).__name__ if evaluator else None, "epochs": epochs,
+            "batch_size": batch_size, "examples": examples, "optimizer_params": optimizer_params or {"lr": 2e-5},
+            "scheduler": scheduler, "warmup_steps": warmup_steps, "weight_decay": weight_decay}  # fmt: skip
+
+
+def fit_cross_encoder(cross_encoder, train_dataloader, evaluator=None, epochs: int = 1,
+                      loss_fct: nn.Module | None = None, activation_fct=None, scheduler: str = "WarmupLinear",
+                      warmup_steps: int = 10000, optimizer_class: type | None = None,
+                      optimizer_params: dict | None = None, weight_decay: float = 0.01, evaluation_steps: int = 0,
+                      output_path: str | None = None, save_best_model: bool = True, max_grad_norm: float = 1,
+                      use_amp: bool = False, callback=None, show_progress_bar: bool = True,
+                      overwrite_output_path: bool = False) -> None:  # fmt: skip
     """Train `cross_encoder` on the `InputExample`s of `train_dataloader`, with the arguments of
     sentence-transformers' `CrossEncoder.fit` (its `batch_size` and the same defaults).
 
@@ -179,10 +173,8 @@ def fit_cross_encoder(
     if activation_fct is not None:
         cross_encoder.activation_fn = activation_fct
     train = _pair_dataset(cross_encoder, train_dataloader)
-    record = {"base": cross_encoder.model_path, "evaluator": type(evaluator).__name__ if evaluator else None,
-              "epochs": epochs, "batch_size": train_dataloader.batch_size, "examples": len(train),
-              "optimizer_params": optimizer_params or {"lr": 2e-5}, "scheduler": scheduler,
-              "warmup_steps": warmup_steps, "weight_decay": weight_decay}  # fmt: skip
+    record = _fit_record(cross_encoder.model_path, evaluator, epochs, train_dataloader.batch_size, len(train),
+                         optimizer_params, scheduler, warmup_steps, weight_decay)  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
         args = _training_args(tmp, train_dataloader.batch_size, record, max_grad_norm, use_amp, show_progress_bar,
                               cross_encoder.device)  # fmt: skip
@@ -243,10 +235,8 @@ def fit_bi_encoder(bi_encoder, train_dataloader, evaluator=None, epochs: int = 1
     labels = {} if name == "mnrl" else {"label": [ex.label for ex in examples]}
     train = tokenize_texts(Dataset.from_dict({**columns, **labels}), bi_encoder.tokenizer, list(columns),
                            bi_encoder.max_length)  # fmt: skip
-    record = {"base": bi_encoder.path, "evaluator": type(evaluator).__name__ if evaluator else None,
-              "epochs": epochs, "batch_size": train_dataloader.batch_size, "examples": len(examples),
-              "optimizer_params": optimizer_params or {"lr": 2e-5}, "scheduler": scheduler,
-              "warmup_steps": warmup_steps, "weight_decay": weight_decay}  # fmt: skip
+    record = _fit_record(bi_encoder.path, evaluator, epochs, train_dataloader.batch_size, len(examples),
+                         optimizer_params, scheduler, warmup_steps, weight_decay)  # fmt: skip
     record["loss"], task = name, {"cosine": "sts", "softmax": "classification", "mnrl": "rerank"}[name]
     with tempfile.TemporaryDirectory() as tmp:
         args = _training_args(tmp, train_dataloader.batch_size, record, max_grad_norm, use_amp, show_progress_bar,

@@ -145,16 +145,10 @@ def main(
     # evaluation only, and train() then skips DDP: each process would train alone on its shard, unsynchronised.
     training_args.eval_on_start = resume is None  # a resumed run has its step-0 evaluation in the checkpoint's log
     trainer = CrossEncoderTrainer(
-        model=model,
-        args=training_args,
-        train_dataset=train_dataset_for(cfg, training_args, encoded[cfg.train_split]),
-        eval_dataset=encoded[cfg.eval_split],
-        processing_class=tokenizer,
-        data_collator=collator,
-        task=cfg.task,
-        loss=cfg.loss,
-        callbacks=callbacks,
-    )
+        model=model, args=training_args, train_dataset=train_dataset_for(cfg, training_args, encoded[cfg.train_split]),
+        eval_dataset=encoded[cfg.eval_split], processing_class=tokenizer, data_collator=collator, task=cfg.task,
+        loss=cfg.loss, callbacks=callbacks,
+    )  # fmt: skip
     metrics = {"train_pairs": len(encoded[cfg.train_split]), "epochs": training_args.num_train_epochs}
     metrics.update(num_processes=training_args.world_size, effective_batch_size=effective_batch_size(training_args))
     result = train_resumed(trainer, resume)
