@@ -15,6 +15,7 @@ from tests.conftest import VOCAB, WORDS
 from xenc import CrossEncoder
 from xenc.backends import conversion_folder, weights_hash
 from xenc.first_token import SCORER_VERSION, first_token_scorer
+from xenc.metrics import rerank_metrics
 from xenc.pipeline import scoring_model
 
 pytest.importorskip("openvino", reason='the OpenVINO backend needs pip install "xenc[fast]"')
@@ -86,8 +87,8 @@ def test_int8_is_calibrated_on_pairs_and_checked_against_fp32(model_dir):
     assert scores.shape == (64,) and np.isfinite(scores).all()
     check = model.quality_check
     assert check["metric"] == "spearman"
-    assert set(check) == {"metric", "fp32", "int8", "change_bound", "tolerance", "token_keep"}
-    assert check["change_bound"] >= abs(check["int8"] - check["fp32"])  # the sample's noise on top of the change
+    assert set(check) == {"metric", "fp32", "fast", "path", "change_bound", "tolerance", "token_keep"}
+    assert check["path"] == "int8" and check["change_bound"] >= abs(check["fast"] - check["fp32"])  # the sample's noise on top of the change
     assert list((model_dir / "openvino").glob("*-int8-128-*.xml"))
     assert len(list((model_dir / "openvino").glob("*-int8-128-*.int8-guard2-*.json"))) == 1
     again = CrossEncoder(str(model_dir), backend="openvino", precision="int8", calibration_pairs=PAIRS[:32],
@@ -113,8 +114,7 @@ def test_bf16_and_fp16_keep_their_own_guard_records(model_dir):
         checks[precision] = model.quality_check
     records = sorted(path.name.split(".")[1] for path in (model_dir / "openvino").glob("*-guard2-*.json"))
     assert [record.split("-guard2-")[0] for record in records] == ["bf16", "fp16"]  # fp16 never reads bf16's result
-    assert set(checks["bf16"]) - {"tolerance", "token_keep", "change_bound"} == {"metric", "fp32", "bf16"}
-    assert "fp16" in checks["fp16"]
+    assert (checks["bf16"]["path"], checks["fp16"]["path"]) == ("bf16", "fp16")
 
 
 @pytest.mark.heavy  # quantizes
@@ -214,7 +214,7 @@ def test_mpnet_scores_agree_across_backends(tmp_path):
 
 
 def test_the_guard_bound_grows_with_the_noise_of_its_sample():
-    from xenc.pipeline import change_bound
+    from xenc.guard import change_bound
 
     rng = np.random.default_rng(0)
     labels = rng.random(400)
@@ -252,3 +252,40 @@ def test_the_cpu_decides_which_precisions_auto_tries():
     assert fast_precisions({"avx2", "avx_vnni"}) == ["int8"] and fast_precisions({"avx2"}) == []
     with pytest.raises(ValueError, match='precision="auto" runs on OpenVINO'):
         CrossEncoder(precision="auto")
+
+
+def test_a_rerankers_guard_compares_map_over_its_queries(model_dir):
+    qids = np.repeat(np.arange(8), 4)  # 8 queries of 4 candidates, one relevant each
+    grades = np.tile([1, 0, 0, 0], 8)
+    model = CrossEncoder(str(model_dir), backend="openvino", token_keep=0.5,
+                         guard_pairs=(PAIRS[32:], grades, qids), quality_tolerance=1.0)  # fmt: skip
+    model.predict(PAIRS[:2])
+    assert model.quality_check["metric"] == "map"
+    exact = CrossEncoder(str(model_dir)).predict(PAIRS[32:], activation_fn=torch.nn.Identity())  # logits: no ties
+    assert model.quality_check["fp32"] == pytest.approx(rerank_metrics(exact, grades, qids)["map"], abs=1e-6)
+
+
+def test_the_ranking_bound_resamples_whole_queries():
+    from xenc.guard import change_bound, task_metric
+
+    rng = np.random.default_rng(1)
+    qids, grades = np.repeat(np.arange(20), 5), np.tile([1, 0, 0, 0, 0], 20)
+    exact = rng.random((100, 1))
+    assert task_metric(exact, grades, qids)[0] == "map"
+    assert change_bound(exact, exact.copy(), grades, qids) == 0.0
+    swapped = exact.copy()
+    swapped[::5] = -1.0  # every relevant candidate ranked last: MAP falls on every resample
+    drop = task_metric(exact, grades, qids)[1] - task_metric(swapped, grades, qids)[1]
+    assert drop < change_bound(exact, swapped, grades, qids) < 2 * drop  # the drop, plus its spread over queries
+
+
+def test_own_guard_pairs_of_ranking_data_are_whole_queries(tmp_path):
+    from xenc.data import load
+    from xenc.guard import own_pairs
+
+    config = {"dataset": "trecqa", "eval_split": "validation"}
+    (tmp_path / "results.json").write_text(json.dumps({"config": config}))
+    pairs, labels, qids = own_pairs(str(tmp_path), "eval", 100)
+    every = np.asarray(load("trecqa")["validation"]["qid"])
+    assert len(pairs) == len(labels) == len(qids) >= 100
+    assert all((qids == q).sum() == (every == q).sum() for q in np.unique(qids))  # no query cut short

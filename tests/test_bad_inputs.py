@@ -81,7 +81,7 @@ API_CASES = [
         "guard-labels-length",
         lambda m, t: CrossEncoder(m["one"], backend="openvino", precision="int8", guard_pairs=(PAIRS, [0.1])),
         ValueError,
-        "labels; give one label per pair",
+        "pairs but 1 labels; give one per pair",
     ),  # fmt: skip
     (
         "fit-mixed-labels",

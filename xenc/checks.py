@@ -65,16 +65,18 @@ def check_pairs(pairs: Sequence, what: str = "pairs") -> list[tuple[str, str]]:
 
 
 def check_scoring_pairs(calibration_pairs, guard_pairs) -> None:
-    """The OpenVINO calibration pairs and `(pairs, labels)` guard, checked where they are given (at construction)."""
+    """The OpenVINO calibration pairs and `(pairs, labels[, query_ids])` guard, checked where they are given (at
+    construction)."""
     if calibration_pairs is not None:
         check_pairs(calibration_pairs, "calibration_pairs")
     if guard_pairs is not None:
-        if not isinstance(guard_pairs, tuple | list) or len(guard_pairs) != 2:
-            raise TypeError("guard_pairs must be (pairs, labels): the pairs to check on and their gold labels.")
+        if not isinstance(guard_pairs, tuple | list) or len(guard_pairs) not in (2, 3):
+            raise TypeError("guard_pairs must be (pairs, labels), or (pairs, labels, query_ids) for a reranker: the "
+                            "pairs to check on and their gold labels (and each pair's query).")  # fmt: skip
         pairs = check_pairs(guard_pairs[0], "guard_pairs[0]")
-        if len(guard_pairs[1]) != len(pairs):
-            raise ValueError(f"guard_pairs has {len(pairs)} pairs but {len(guard_pairs[1])} labels; give one label "
-                             "per pair.")  # fmt: skip
+        for what, values in zip(("labels", "query ids"), guard_pairs[1:]):
+            if len(values) != len(pairs):
+                raise ValueError(f"guard_pairs has {len(pairs)} pairs but {len(values)} {what}; give one per pair.")
 
 
 def check_labels(labels: Sequence, n_pairs: int, num_labels: int) -> None:

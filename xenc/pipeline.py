@@ -18,7 +18,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from scipy.stats import spearmanr
 from tqdm.auto import tqdm
 
 from .backends import (
@@ -34,12 +33,12 @@ from .backends import (
 )
 from .checks import check_scoring_pairs
 from .first_token import first_token_scorer, supports_first_token
+from .guard import GUARD_VERSION, change_bound, has_own_pairs, own_pairs, task_metric
 from .machine import cpu_description, cpu_flags, fast_precisions
 from .scoring import PRECISIONS, chunk_logits
 
 logger = logging.getLogger(__name__)
 PROBE_PAIRS = 256  # guard pairs timed per candidate precision by precision="auto"
-GUARD_VERSION, GUARD_RESAMPLES = 2, 1000  # 2: the change's bootstrap bound decides (1: the change itself)
 NEEDS_CALIBRATION = (
     'precision="int8" needs calibration pairs: pass calibration_pairs=[(text_a, text_b), ...] (a few hundred pairs '
     "of your task), or load a model trained by `xenc train`."
@@ -130,11 +129,11 @@ def scoring_model(ce) -> torch.nn.Module:
 def choose_precision(ce) -> str:
     """`precision="auto"`: of fp32 and the approximate precisions this CPU offers (`machine.fast_precisions`), the
     fastest on the guard pairs whose guard passes; recorded beside the conversions with its figures and reused."""
-    pairs, labels = ce.guard_pairs or own_pairs(ce.model_path, "eval", GUARD_PAIRS)
+    pairs, labels, *qids = ce.guard_pairs or own_pairs(ce.model_path, "eval", GUARD_PAIRS)
     trained_here = has_own_pairs(ce.model_path)
     candidates = [p for p in fast_precisions(cpu_flags()) if p != "int8" or ce.calibration_pairs or trained_here]
     key = json.dumps([[list(p) for p in pairs], np.asarray(labels).tolist(), candidates, ce.quality_tolerance,
-                      ce.token_keep, ce.max_length])  # fmt: skip
+                      ce.token_keep, ce.max_length, *(np.asarray(q).tolist() for q in qids)])  # fmt: skip
     name = f"{weights_hash(ce.model)}-auto-{hashlib.sha256(key.encode()).hexdigest()[:8]}.json"
     record = conversion_folder(ce.model_path) / name
     if record.is_file():
@@ -172,34 +171,6 @@ def probe_seconds(ce, scorer, pairs: list) -> float:
     return min(times[1:])
 
 
-def has_own_pairs(model_path: str) -> bool:
-    """Whether `own_pairs` can stand in for calibration and guard pairs (a model trained by `xenc train`)."""
-    return (Path(model_path) / "results.json").is_file()
-
-
-def own_pairs(model_path: str, split: str, limit: int) -> tuple[list, np.ndarray] | None:
-    """A seeded sample of the pairs and labels the model was trained (`train`) or selected (`eval`) on, read
-    through the `results.json` that `xenc train` writes; None for a model without one."""
-    if not has_own_pairs(model_path):
-        return None
-    results = Path(model_path) / "results.json"
-    from .data import load
-
-    config = json.loads(results.read_text())["config"]
-    data = load(config["dataset"])[config[f"{split}_split"]]
-    rows = np.random.default_rng(0).permutation(len(data))[:limit]
-    data = data.select(rows)
-    return list(zip(data["sentence1"], data["sentence2"])), np.asarray(data["label"])
-
-
-def task_metric(logits, labels: np.ndarray) -> tuple[str, float]:
-    """Spearman with the labels for one output, accuracy for classes: what the guard compares."""
-    logits = np.asarray(logits)
-    if logits.shape[-1] == 1:
-        return "spearman", float(spearmanr(logits[:, 0], labels).statistic)
-    return "accuracy", float((logits.argmax(-1) == labels).mean())
-
-
 def openvino_with_guard(ce) -> OpenVINOScorer:
     """The OpenVINO scorer for a `CrossEncoder`'s precision; a non-fp32 one is first checked against fp32 on guard
     pairs and replaced by fp32 (with a warning) when the task metric moves by more than `ce.quality_tolerance`."""
@@ -218,16 +189,18 @@ def openvino_with_guard(ce) -> OpenVINOScorer:
     if (ce.precision == "fp32" and ce.token_keep == 1) or guard is None:
         return scorer
     pairs, labels = [list(p) for p in guard[0]], np.asarray(guard[1])
+    qids = np.asarray(guard[2]) if len(guard) > 2 else None  # a reranker's guard: MAP over its queries
     # the guard scores at ce.max_length: a record made at another length is another record
-    digest = hashlib.sha256(json.dumps([pairs, labels.tolist(), ce.max_length]).encode()).hexdigest()[:8]
+    key = [pairs, labels.tolist(), ce.max_length, *([] if qids is None else [qids.tolist()])]
+    digest = hashlib.sha256(json.dumps(key).encode()).hexdigest()[:8]
     # this conversion at this precision (bf16 and fp16 run the same fp32 conversion) on these pairs, this guard rule
     record = scorer.path.with_name(f"{scorer.path.stem}.{ce.precision}-guard{GUARD_VERSION}-{digest}.json")
     if record.is_file():
         metric, before, after, bound = json.loads(record.read_text())
     else:
-        metric, before, after, bound = guard_metrics(ce, scorer, pairs, labels)
+        metric, before, after, bound = guard_metrics(ce, scorer, pairs, labels, qids)
         record.write_text(json.dumps([metric, before, after, bound]))
-    ce.quality_check = {"metric": metric, "fp32": before, ce.precision: after, "change_bound": bound,
+    ce.quality_check = {"metric": metric, "fp32": before, "fast": after, "path": fast, "change_bound": bound,
                         "tolerance": ce.quality_tolerance, "token_keep": ce.token_keep}  # fmt: skip
     if bound <= ce.quality_tolerance:
         return scorer
@@ -252,18 +225,8 @@ def outside_xenc() -> int:
     return level
 
 
-def change_bound(exact: np.ndarray, fast: np.ndarray, labels: np.ndarray, seed: int = 0) -> float:
-    """How far the task metric's change (fast - fp32) may reach on other pairs like the guard's: the 95th
-    percentile of its size over paired bootstrap resamples of the guard pairs (the same pairs for both scorers)."""
-    rng, n = np.random.default_rng(seed), len(labels)
-    changes = []
-    for _ in range(GUARD_RESAMPLES):
-        rows = rng.integers(0, n, n)
-        changes.append(task_metric(fast[rows], labels[rows])[1] - task_metric(exact[rows], labels[rows])[1])
-    return float(np.quantile(np.abs(np.nan_to_num(changes, nan=np.inf)), 0.95))
-
-
-def guard_metrics(ce, scorer: OpenVINOScorer, pairs: list, labels: np.ndarray) -> tuple[str, float, float, float]:
+def guard_metrics(ce, scorer: OpenVINOScorer, pairs: list, labels: np.ndarray,
+                  qids: np.ndarray | None = None) -> tuple[str, float, float, float]:  # fmt: skip
     """The task metric of torch fp32 and of `scorer` on the guard pairs and the bound of its change (cached beside
     the conversion by the caller: the same weights, conversion and pairs give the same numbers)."""
     truncated, quiet, training = ce.last_truncated, tqdm(disable=True), ce.model.training
@@ -272,5 +235,5 @@ def guard_metrics(ce, scorer: OpenVINOScorer, pairs: list, labels: np.ndarray) -
     exact, fast = (chunk_logits(ce, m, pairs, 32, "longest_first", quiet).float().numpy() for m in (ce.model, scorer))
     ce.last_truncated = truncated
     ce.model.train(training)
-    (metric, before), (_, after) = task_metric(exact, labels), task_metric(fast, labels)
-    return metric, before, after, change_bound(exact, fast, labels)
+    (metric, before), (_, after) = task_metric(exact, labels, qids), task_metric(fast, labels, qids)
+    return metric, before, after, change_bound(exact, fast, labels, qids)
