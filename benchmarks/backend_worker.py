@@ -7,7 +7,8 @@ Usage (from the repository root):
 
 Contenders: st-torch-fp32 / fp16 / bf16, st-openvino-fp32, st-openvino, st-openvino-int8 (sentence-transformers,
 the peer) and xenc-torch-fp32 / fp16 / bf16, xenc-openvino-fp32, xenc-openvino-bf16, xenc-openvino-int8, and
-xenc-openvino-int8-keep (int8 with `token_keep=--token_keep`, default 0.5: an approximation beyond int8). The peer's
+xenc-openvino-int8-keep / bf16-keep (with `token_keep=--token_keep`, default 0.5: an approximation beyond int8 or
+bf16), xenc-openvino-auto (`precision="auto"`: the fastest path on this CPU whose guard passes). The peer's
 OpenVINO contenders need optimum-intel, which pins an older transformers: run them with `.venv-peer/bin/python` (`make
 peer-venv`); the others with the main venv. xenc is imported only by the xenc contenders.
 
@@ -128,7 +129,7 @@ def load_contender(args, out_dir: Path):
 XENC = [f"xenc-{b}-{p}" for b, ps in (("torch", ("fp32", "fp16", "bf16")), ("openvino", ("fp32", "bf16", "int8")))
         for p in ps]  # fmt: skip
 CONTENDERS = ["st-torch-fp32", "st-torch-fp16", "st-torch-bf16", "st-openvino-fp32", "st-openvino", "st-openvino-int8",
-              *XENC, "xenc-openvino-int8-keep"]  # fmt: skip
+              *XENC, "xenc-openvino-int8-keep", "xenc-openvino-bf16-keep", "xenc-openvino-auto"]  # fmt: skip
 
 
 def main() -> None:

@@ -37,7 +37,8 @@ from xenc.data import load
 HERE = Path(__file__).parent
 PEER_VENV = ("st-openvino-fp32", "st-openvino", "st-openvino-int8")
 CONTENDERS = ("st-torch-fp32", *PEER_VENV, "xenc-torch-fp32", "xenc-torch-bf16", "xenc-openvino-fp32",
-              "xenc-openvino-bf16", "xenc-openvino-int8", "xenc-openvino-int8-keep")  # fmt: skip
+              "xenc-openvino-bf16", "xenc-openvino-int8", "xenc-openvino-int8-keep", "xenc-openvino-bf16-keep",
+              "xenc-openvino-auto")  # fmt: skip
 # on a GPU: the torch paths, the peer's low precision as its docs show it (weights loaded in fp16 / bf16)
 GPU_CONTENDERS = ("st-torch-fp32", "st-torch-fp16", "st-torch-bf16", "xenc-torch-fp32", "xenc-torch-fp16",
                   "xenc-torch-bf16")  # fmt: skip
@@ -237,7 +238,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, help="the first n pairs of each input (smoke runs)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--guard_tolerance", type=float, default=QUALITY_TOLERANCE, help="xenc's bf16 / int8 guard")
-    parser.add_argument("--token_keep", type=float, default=0.5, help="of xenc-openvino-int8-keep")
+    parser.add_argument("--token_keep", type=float, default=0.5, help="of the xenc -keep contenders")
     parser.add_argument("--busy", type=float, default=0.25, help="cores other processes may use during a timing")
     parser.add_argument("--peer-python", default=".venv-peer/bin/python")
     parser.add_argument("--scifact-model", help="a SciFact reranker for the scifact input (quality as NDCG@10)")

@@ -87,8 +87,9 @@ def test_int8_is_calibrated_on_pairs_and_checked_against_fp32(model_dir):
     assert scores.shape == (64,) and np.isfinite(scores).all()
     check = model.quality_check
     assert check["metric"] == "spearman"
-    assert set(check) == {"metric", "fp32", "fast", "path", "change_bound", "tolerance", "token_keep"}
-    assert check["path"] == "int8" and check["change_bound"] >= abs(check["fast"] - check["fp32"])  # the sample's noise on top of the change
+    assert set(check) == {"metric", "fp32", "fast", "path", "pairs", "change_bound", "tolerance", "token_keep"}
+    assert check["path"] == "int8" and check["pairs"] == 32
+    assert check["change_bound"] >= abs(check["fast"] - check["fp32"])  # the sample's noise on top of the change
     assert list((model_dir / "openvino").glob("*-int8-128-*.xml"))
     assert len(list((model_dir / "openvino").glob("*-int8-128-*.int8-guard2-*.json"))) == 1
     again = CrossEncoder(str(model_dir), backend="openvino", precision="int8", calibration_pairs=PAIRS[:32],

@@ -200,8 +200,9 @@ def openvino_with_guard(ce) -> OpenVINOScorer:
     else:
         metric, before, after, bound = guard_metrics(ce, scorer, pairs, labels, qids)
         record.write_text(json.dumps([metric, before, after, bound]))
-    ce.quality_check = {"metric": metric, "fp32": before, "fast": after, "path": fast, "change_bound": bound,
-                        "tolerance": ce.quality_tolerance, "token_keep": ce.token_keep}  # fmt: skip
+    ce.quality_check = {"metric": metric, "fp32": before, "fast": after, "path": fast, "pairs": len(pairs),
+                        "change_bound": bound, "tolerance": ce.quality_tolerance,
+                        "token_keep": ce.token_keep}  # fmt: skip
     if bound <= ce.quality_tolerance:
         return scorer
     warnings.warn(
