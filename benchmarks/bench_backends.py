@@ -130,12 +130,15 @@ def bench_input(name: str, args: argparse.Namespace) -> None:
     if args.guard_tolerance != QUALITY_TOLERANCE:
         flags += ["--quality_tolerance", str(args.guard_tolerance)]
     flags += ["--token_keep", str(args.token_keep)]  # read by the -keep contender only
-    workers = {}
-    for contender in args.contenders or (CONTENDERS if args.device == "cpu" else GPU_CONTENDERS):
+    workers, contenders = {}, args.contenders or (CONTENDERS if args.device == "cpu" else GPU_CONTENDERS)
+    for contender in sorted(contenders, key=lambda c: c != "xenc-openvino-auto"):
         python = args.peer_python if contender in PEER_VENV else sys.executable
         workers[contender] = Worker(contender, python, flags, folder / f"{contender}.log")
-    for contender, worker in workers.items():  # all load at once; timing starts when every one is ready
-        print(f"{contender}: ready ({worker.read()})", flush=True)
+        if contender == "xenc-openvino-auto":  # its timed probe runs alone, before the others load
+            print(f"{contender}: ready ({workers[contender].read()})", flush=True)
+    for contender, worker in workers.items():  # the others load at once; timing starts when every one is ready
+        if contender != "xenc-openvino-auto":
+            print(f"{contender}: ready ({worker.read()})", flush=True)
     times, retries = time_rounds(workers, args.rounds, args.busy)
     ranking = scifact_candidates(Path(args.first_stage), args.k) if scifact_model else None
     scores, ndcg = score_all(workers, folder, ranking, args.k)
