@@ -98,7 +98,9 @@ def test_02_nli_classification_smoke(tiny_base_dir, tmp_path):
     assert summary["temperature"] > 0 and summary["provenance"]["n_train"] == 16
     assert summary["provenance"]["mode"] == "learner" and solutions_pass(tmp_path / "executed.ipynb")
     table = pd.read_csv(out / "results.csv")
-    assert table["value"].notna().all() and table["run"].str.startswith("this notebook").sum() == 7
+    assert table["value"].notna().all() and table["run"].str.startswith("this notebook").sum() == 8
+    assert table["model"].str.contains("bi-encoder, sick-e-bi recipe").sum() == 1  # the same-budget bi-encoder
+    assert (out / "nli_bi" / "modules.json").exists()  # saved as a sentence-transformers folder
     assert table["run"].str.startswith("published: ").sum() == 6  # SBERT's two STSb rows, 3 MNLI, 1 SNLI
     for figure in ("confusion_matrix", "reliability"):
         assert (out / "figures" / f"{figure}.png").exists(), figure
