@@ -27,7 +27,6 @@ from xenc.backends import QUALITY_TOLERANCE
 from xenc.data import load
 from xenc.guard import task_metric
 
-PATHS = (("bf16", 1.0), ("int8", 1.0), ("bf16", 0.5), ("int8", 0.5))
 COLUMNS = {"model": ("model", "s"), "path": ("path", "s"), "metric": ("metric", "s"), "pairs": ("guard pairs", "d"),
            "dev_change": ("guard change", "+.4f"), "bound": ("guard bound", ".4f"), "decision": ("guard", "s"),
            "test_change": ("test change", "+.4f"), "holds": ("holds on test", "s")}  # fmt: skip
@@ -45,11 +44,11 @@ def logits(model: CrossEncoder, pairs: list) -> np.ndarray:
     return np.asarray(model.predict(pairs, batch_size=32, activation_fn=torch.nn.Identity())).reshape(len(pairs), -1)
 
 
-def check_model(model: str, tolerance: float) -> list[dict]:
+def check_model(model: str, tolerance: float, keeps: list[float]) -> list[dict]:
     pairs, labels, qids = test_split(model)
     metric, exact = task_metric(logits(CrossEncoder(model), pairs), labels, qids)
     rows = []
-    for precision, keep in PATHS:
+    for precision, keep in [(p, k) for k in keeps for p in ("bf16", "int8")]:
         fast = CrossEncoder(model, backend="openvino", precision=precision, token_keep=keep, quality_tolerance=1.0)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -77,13 +76,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("models", nargs="+", help="folders written by `xenc train` / `xenc reproduce`")
     parser.add_argument("--tolerance", type=float, default=QUALITY_TOLERANCE)
+    parser.add_argument("--token_keep", type=float, nargs="+", default=[1.0, 0.5], help="each with bf16 and int8")
+    parser.add_argument("--tag", help="appended to the results' file name (guard_check_<tag>)")
     args = parser.parse_args()
-    rows = [row for model in args.models for row in check_model(model, args.tolerance)]
+    rows = [row for model in args.models for row in check_model(model, args.tolerance, args.token_keep)]
     accepted = [r for r in rows if r["decision"] == "accepts"]
     held = sum(r["holds"] == "yes" for r in accepted)
     title = (f"The quality guard on test (tolerance {args.tolerance}): {held} of {len(accepted)} accepted paths "
              f"within it, {len(rows) - len(accepted)} refused")  # fmt: skip
-    report("guard_check", title, markdown_table(rows, COLUMNS), {"rows": rows})
+    report("guard_check" + (f"_{args.tag}" if args.tag else ""), title, markdown_table(rows, COLUMNS), {"rows": rows})
 
 
 if __name__ == "__main__":
