@@ -129,7 +129,8 @@ def load_contender(args, out_dir: Path):
 XENC = [f"xenc-{b}-{p}" for b, ps in (("torch", ("fp32", "fp16", "bf16")), ("openvino", ("fp32", "bf16", "int8")))
         for p in ps]  # fmt: skip
 CONTENDERS = ["st-torch-fp32", "st-torch-fp16", "st-torch-bf16", "st-openvino-fp32", "st-openvino", "st-openvino-int8",
-              *XENC, "xenc-openvino-int8-keep", "xenc-openvino-bf16-keep", "xenc-openvino-auto"]  # fmt: skip
+              *XENC, "xenc-openvino-int8-keep", "xenc-openvino-bf16-keep", "xenc-openvino-auto",
+              "xenc-openvino-auto-keep"]  # fmt: skip
 
 
 def main() -> None:

@@ -38,7 +38,7 @@ HERE = Path(__file__).parent
 PEER_VENV = ("st-openvino-fp32", "st-openvino", "st-openvino-int8")
 CONTENDERS = ("st-torch-fp32", *PEER_VENV, "xenc-torch-fp32", "xenc-torch-bf16", "xenc-openvino-fp32",
               "xenc-openvino-bf16", "xenc-openvino-int8", "xenc-openvino-int8-keep", "xenc-openvino-bf16-keep",
-              "xenc-openvino-auto")  # fmt: skip
+              "xenc-openvino-auto", "xenc-openvino-auto-keep")  # fmt: skip
 # on a GPU: the torch paths, the peer's low precision as its docs show it (weights loaded in fp16 / bf16)
 GPU_CONTENDERS = ("st-torch-fp32", "st-torch-fp16", "st-torch-bf16", "xenc-torch-fp32", "xenc-torch-fp16",
                   "xenc-torch-bf16")  # fmt: skip
@@ -131,13 +131,13 @@ def bench_input(name: str, args: argparse.Namespace) -> None:
         flags += ["--quality_tolerance", str(args.guard_tolerance)]
     flags += ["--token_keep", str(args.token_keep)]  # read by the -keep contender only
     workers, contenders = {}, args.contenders or (CONTENDERS if args.device == "cpu" else GPU_CONTENDERS)
-    for contender in sorted(contenders, key=lambda c: c != "xenc-openvino-auto"):
+    for contender in sorted(contenders, key=lambda c: not c.startswith("xenc-openvino-auto")):
         python = args.peer_python if contender in PEER_VENV else sys.executable
         workers[contender] = Worker(contender, python, flags, folder / f"{contender}.log")
-        if contender == "xenc-openvino-auto":  # its timed probe runs alone, before the others load
+        if contender.startswith("xenc-openvino-auto"):  # its timed probe runs alone, before the others load
             print(f"{contender}: ready ({workers[contender].read()})", flush=True)
     for contender, worker in workers.items():  # the others load at once; timing starts when every one is ready
-        if contender != "xenc-openvino-auto":
+        if not contender.startswith("xenc-openvino-auto"):
             print(f"{contender}: ready ({worker.read()})", flush=True)
     times, retries = time_rounds(workers, args.rounds, args.busy)
     ranking = scifact_candidates(Path(args.first_stage), args.k) if scifact_model else None
