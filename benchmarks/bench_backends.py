@@ -146,6 +146,8 @@ def bench_input(name: str, args: argparse.Namespace) -> None:
     title = (f"Scoring backends, {name} ({len(scores[next(iter(scores))])} pairs, max_length {max_length}), batch "
              f"{args.batch_size}, {args.device}, {args.threads} threads, {args.rounds} rotating rounds; model "
              f"{model}; peer: sentence-transformers {peer_version()}")  # fmt: skip
+    if any(c in PEER_VENV for c in workers):
+        title += f" (its OpenVINO rows: {peer_version(args.peer_python)})"
     if args.guard_tolerance != QUALITY_TOLERANCE:
         title += f"; xenc's guard tolerance {args.guard_tolerance}"
     if any(c.endswith("-keep") for c in workers):
@@ -160,10 +162,14 @@ def bench_input(name: str, args: argparse.Namespace) -> None:
     )
 
 
-def peer_version() -> str:
-    """The peer's version in the process that runs its torch contenders (xenc never imports it)."""
+def peer_version(python: str | None = None) -> str:
+    """The peer's version in this process (its torch contenders; xenc never imports it) or in `python`'s venv."""
     from importlib.metadata import PackageNotFoundError, version
 
+    if python:
+        ask = "import importlib.metadata as m; print(m.version('sentence-transformers'))"
+        done = subprocess.run([python, "-c", ask], capture_output=True, text=True)
+        return done.stdout.strip() if done.returncode == 0 else "not installed"
     try:
         return version("sentence-transformers")
     except PackageNotFoundError:
