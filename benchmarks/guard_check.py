@@ -14,9 +14,7 @@ guard holds when every accepted path changes the test metric by at most the tole
 from __future__ import annotations
 
 import argparse
-import json
 import warnings
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -24,8 +22,7 @@ from _bench import markdown_table, report
 
 from xenc import CrossEncoder
 from xenc.backends import QUALITY_TOLERANCE
-from xenc.data import load
-from xenc.guard import task_metric
+from xenc.guard import task_metric, trained_split
 
 COLUMNS = {"model": ("model", "s"), "path": ("path", "s"), "metric": ("metric", "s"), "pairs": ("guard pairs", "d"),
            "dev_change": ("guard change", "+.4f"), "bound": ("guard bound", ".4f"), "decision": ("guard", "s"),
@@ -34,8 +31,7 @@ COLUMNS = {"model": ("model", "s"), "path": ("path", "s"), "metric": ("metric", 
 
 def test_split(model: str) -> tuple[list, np.ndarray, np.ndarray | None]:
     """The test pairs, labels and (ranking data) query ids of the data set the model was trained on."""
-    config = json.loads((Path(model) / "results.json").read_text())["config"]
-    test = load(config["dataset"])[config["test_split"]]
+    test = trained_split(model, "test")
     qids = np.asarray(test["qid"]) if "qid" in test.column_names else None
     return list(zip(test["sentence1"], test["sentence2"])), np.asarray(test["label"]), qids
 

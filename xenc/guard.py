@@ -23,28 +23,33 @@ def has_own_pairs(model_path: str) -> bool:
     return (Path(model_path) / "results.json").is_file()
 
 
-def own_pairs(model_path: str, split: str, limit: int) -> tuple | None:
-    """A seeded sample of the pairs and labels the model was trained (`train`) or selected (`eval`) on, read
-    through the `results.json` that `xenc train` writes; None for a model without one. For ranking data (a `qid`
-    column) whole queries are drawn until `limit` pairs, and their ids come third: `(pairs, labels, qids)`."""
-    if not has_own_pairs(model_path):
-        return None
+def trained_split(model_path: str, split: str):
+    """The `train`, `eval` or `test` split of the data set a model was trained on, named by the `results.json` that
+    `xenc train` writes beside it."""
     from .data import load
 
     config = json.loads((Path(model_path) / "results.json").read_text())["config"]
-    data = load(config["dataset"])[config[f"{split}_split"]]
-    rng = np.random.default_rng(0)
+    return load(config["dataset"])[config[f"{split}_split"]]
+
+
+def whole_queries(qids: np.ndarray, limit: int, rng: np.random.Generator) -> np.ndarray:
+    """Row indices of whole queries, drawn in random order until they hold at least `limit` rows."""
+    groups = [np.flatnonzero(qids == q) for q in rng.permutation(np.unique(qids))]
+    count = int(np.searchsorted(np.cumsum([len(g) for g in groups]), limit)) + 1
+    return np.concatenate(groups[:count])
+
+
+def own_pairs(model_path: str, split: str, limit: int) -> tuple | None:
+    """A seeded sample of the pairs and labels the model was trained (`train`) or selected (`eval`) on
+    (`trained_split`); None for a model without a `results.json`. For ranking data (a `qid` column) whole queries
+    are drawn until `limit` pairs, and their ids come third: `(pairs, labels, qids)`."""
+    if not has_own_pairs(model_path):
+        return None
+    data, rng = trained_split(model_path, split), np.random.default_rng(0)
     if "qid" not in data.column_names:
         data = data.select(rng.permutation(len(data))[:limit])
         return list(zip(data["sentence1"], data["sentence2"])), np.asarray(data["label"])
-    qids = np.asarray(data["qid"])
-    rows, taken = [], 0
-    for q in rng.permutation(np.unique(qids)):
-        if taken >= limit:
-            break
-        group = np.flatnonzero(qids == q)
-        rows, taken = [*rows, *group.tolist()], taken + len(group)
-    data = data.select(rows)
+    data = data.select(whole_queries(np.asarray(data["qid"]), limit, rng))
     return list(zip(data["sentence1"], data["sentence2"])), np.asarray(data["label"]), np.asarray(data["qid"])
 
 
@@ -64,16 +69,17 @@ def change_bound(exact: np.ndarray, fast: np.ndarray, labels: np.ndarray, qids: 
     """How far the task metric's change (fast - fp32) may reach on other pairs like the guard's: the 95th
     percentile of its size over paired bootstrap resamples of the guard pairs (the same pairs for both scorers;
     whole queries with `qids`)."""
-    rng = np.random.default_rng(seed)
-    groups = [np.arange(len(labels))] if qids is None else [np.flatnonzero(qids == q) for q in np.unique(qids)]
+    rng, n = np.random.default_rng(seed), len(labels)
+    groups = None if qids is None else [np.flatnonzero(qids == q) for q in np.unique(qids)]
     changes = []
     for _ in range(GUARD_RESAMPLES):
-        if qids is None:
-            rows, ids = rng.integers(0, len(labels), len(labels)), None
-        else:  # a query drawn twice counts as two queries
-            picks = rng.integers(0, len(groups), len(groups))
-            rows = np.concatenate([groups[i] for i in picks])
-            ids = np.repeat(np.arange(len(picks)), [len(groups[i]) for i in picks])
-        change = task_metric(fast[rows], labels[rows], ids)[1] - task_metric(exact[rows], labels[rows], ids)[1]
-        changes.append(change)
+        rows, ids = (rng.integers(0, n, n), None) if groups is None else resampled_queries(groups, rng)
+        changes.append(task_metric(fast[rows], labels[rows], ids)[1] - task_metric(exact[rows], labels[rows], ids)[1])
     return float(np.quantile(np.abs(np.nan_to_num(changes, nan=np.inf)), 0.95))
+
+
+def resampled_queries(groups: list[np.ndarray], rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of len(groups) queries drawn with replacement, and a query id per row (a query drawn twice counts as
+    two queries)."""
+    drawn = [groups[i] for i in rng.integers(0, len(groups), len(groups))]
+    return np.concatenate(drawn), np.repeat(np.arange(len(drawn)), [len(g) for g in drawn])

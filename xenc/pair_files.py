@@ -12,6 +12,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .checks import encode_labels
+
 
 class UsageError(Exception):
     """A bad command line or input file: printed as one line, exit status 2."""
@@ -87,8 +89,6 @@ def score_labels(path: str, df: pd.DataFrame) -> np.ndarray:
 
 def eval_labels(name: str, df: pd.DataFrame, model, from_file: bool) -> np.ndarray:
     """The gold labels of `df` for `model`: 0..1 scores (one output) or class ids (names mapped by `label2id`)."""
-    from .checks import encode_labels
-
     if model.num_labels != 1:
         raw = [int(y) if str(y).strip().isdigit() else str(y).strip() for y in df["label"]]  # ids or names
         try:
