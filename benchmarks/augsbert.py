@@ -17,10 +17,16 @@ Domain transfer (`--target sts16`): the target's pairs that STSb does not hold a
 labels the first half's pairs and `--sampler` pairs of its sentences (their gold is never read); the zero-shot and
 the `stsb-bi` bi-encoders train one epoch on that silver (batch 16, lr 2e-5, 10% warm-up); every model is scored on
 the second half's gold. Writes benchmarks/results/augsbert_transfer_TARGET_STUDENT_SAMPLER.json and .md.
+
+Scarce gold (`--gold_pairs 500 1500`): the first N pairs of STSb train shuffled once (seed 0) are the gold; the
+teacher labels `--sampler` pairs of their sentences; each seed's student trains from the base on gold only (4 epochs)
+and on gold + silver (`--student_epochs`), through `BiEncoder.fit` (batch 16, lr 2e-5, 10% warm-up), each keeping
+the best of 4 dev evaluations. Writes benchmarks/results/augsbert_stsb_scarce_STUDENT_SAMPLER.json and .md.
 """
 
 import argparse
 import json
+import time
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +35,7 @@ from datasets import Dataset
 from torch.utils.data import DataLoader
 from transformers import set_seed
 
-from xenc import BiEncoder, CrossEncoder, InputExample, resolve_model
+from xenc import BiEncoder, CrossEncoder, EmbeddingSimilarityEvaluator, InputExample, resolve_model
 from xenc.augment import SAMPLERS, label_pairs, sample_pairs
 from xenc.data import load
 from xenc.metrics import sts_metrics
@@ -43,7 +49,8 @@ def silver_file(args, folder: Path, sentences: list[str], exclude: list, keep: l
     teacher = Path(args.teacher).resolve()
     weights = teacher / "model.safetensors"
     made_by = {"teacher": str(teacher), "teacher_bytes": weights.stat().st_size, "sampler": args.sampler, "k": args.k,
-               "teacher_backend": args.teacher_backend, "target": args.target}  # fmt: skip
+               "teacher_backend": args.teacher_backend, "target": args.target,
+               "gold_pairs": len(exclude) if getattr(args, "gold_pairs", None) else None}  # fmt: skip
     record, tsv = folder / "silver.json", folder / "silver.tsv"
     if record.exists() and tsv.exists():
         cached = json.loads(record.read_text())
@@ -86,9 +93,12 @@ def main_() -> None:
     parser.add_argument("--runs", default="runs")
     parser.add_argument("--target", choices=[f"sts{y}" for y in range(12, 17)],
                         help="domain transfer to this STS set instead of in-domain STSb")  # fmt: skip
+    parser.add_argument("--gold_pairs", type=int, nargs="+", help="in-domain with only N gold pairs (each N)")
     args = parser.parse_args()
     if args.target:
         return transfer(args)
+    if args.gold_pairs:
+        return scarce(args)
     folder = Path(args.runs) / "augsbert" / f"{args.student}-{args.sampler}-k{args.k}"
     train = load("stsb", split="train")
     gold = list(zip(train["sentence1"], train["sentence2"]))
@@ -114,6 +124,68 @@ def main_() -> None:
     stem.with_suffix(".json").write_text(json.dumps(out, indent=2))
     stem.with_suffix(".md").write_text(table(out))
     print(table(out))
+
+
+def examples_of(rows) -> list[InputExample]:
+    return [InputExample(texts=[a, b], label=float(y)) for a, b, y in zip(rows["sentence1"], rows["sentence2"],
+                                                                           rows["label"])]  # fmt: skip
+
+
+def fit_student(args, examples: list, epochs: int, seed: int, out: Path) -> dict:
+    """Train `args.student` from its base on `examples` (best of 4 dev evaluations); STSb dev and test Spearman."""
+    dev, test = load("stsb", split="validation"), load("stsb", split="test")
+    record = out / "student.json"
+    if not record.exists():
+        start = time.perf_counter()
+        set_seed(seed)
+        loader = DataLoader(examples, shuffle=True, batch_size=16)
+        steps = len(loader) * epochs
+        BiEncoder(resolve_model(args.student)).fit(
+            loader, EmbeddingSimilarityEvaluator(dev["sentence1"], dev["sentence2"], dev["label"]), epochs,
+            warmup_steps=steps // 10, optimizer_params={"lr": 2e-5}, evaluation_steps=steps // 4 if epochs < 4 else 0,
+            output_path=str(out), show_progress_bar=False)  # fmt: skip
+        record.write_text(json.dumps({"wall_time_s": time.perf_counter() - start}))
+    model = BiEncoder(str(out))
+    score = lambda d: sts_metrics(model.similarity(d["sentence1"], d["sentence2"]), d["label"])["spearman"]  # noqa: E731
+    return {"metrics": {"test_spearman": score(test), "eval_spearman": score(dev), **json.loads(record.read_text())}}
+
+
+def scarce(args) -> None:
+    """In-domain with N gold pairs: gold only against gold + the teacher's silver, for each N."""
+    shuffled, rows = load("stsb", split="train").shuffle(seed=0), {}
+    for n in args.gold_pairs:
+        gold = shuffled.select(range(n))
+        folder = Path(args.runs) / "augsbert" / f"scarce{n}-{args.student}-{args.sampler}-k{args.k}"
+        pairs = list(zip(gold["sentence1"], gold["sentence2"]))
+        tsv, silver = silver_file(args, folder, list(gold["sentence1"]) + list(gold["sentence2"]), exclude=pairs)
+        both = examples_of(gold) + examples_of(pd.read_csv(tsv, sep="\t", keep_default_na=False))
+        runs = {"gold only": [fit_student(args, examples_of(gold), 4, s, folder / f"gold-{s}") for s in args.seeds],
+                "gold + silver": [fit_student(args, both, args.student_epochs, s, folder / f"silver-{s}")
+                                  for s in args.seeds]}  # fmt: skip
+        rows[n] = {"silver": silver, **{k: stats(v) for k, v in runs.items()}}
+        print(n, {k: round(v["mean"], 4) for k, v in rows[n].items() if k != "silver"}, flush=True)
+    out = {"teacher": args.teacher, "teacher_test_spearman": teacher_test(args.teacher, args.teacher_backend),
+           "student": args.student, "student_epochs": args.student_epochs, "seeds": args.seeds, "rows": rows,
+           "environment": environment()}  # fmt: skip
+    stem = Path("benchmarks/results") / f"augsbert_stsb_scarce_{args.student}_{args.sampler}"
+    stem.with_suffix(".json").write_text(json.dumps(out, indent=2))
+    stem.with_suffix(".md").write_text(scarce_table(out))
+    print(scarce_table(out))
+
+
+def scarce_table(out: dict) -> str:
+    lines = [f"| gold pairs | `{out['student']}` gold only (4 epochs) | gold + silver ({out['student_epochs']} epoch) "
+             "| gain | silver pairs | labelling |", "|---|---|---|---|---|---|"]  # fmt: skip
+    for n, row in out["rows"].items():
+        g, s, silver = row["gold only"], row["gold + silver"], row["silver"]
+        lines.append(f"| {int(n):,} | {spread(g)} | {spread(s)} | {s['mean'] - g['mean']:+.4f} | {silver['pairs']:,} "
+                     f"| {silver['pairs_per_s']:.0f} pairs/s, {silver['label_s']:.0f} s |")  # fmt: skip
+    env = out["environment"]
+    return "\n".join(lines) + (
+        f"\n\nSTSb test Spearman, seeds {', '.join(map(str, out['seeds']))}; teacher {out['teacher']} (test "
+        f"{out['teacher_test_spearman']:.4f}, trained on all 5,749 gold pairs); commit {env['commit']}; "
+        f"{env['cpu']}.\n"
+    )
 
 
 def spread(row: dict) -> str:
