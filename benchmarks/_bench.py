@@ -1,4 +1,4 @@
-"""The benchmark scripts' one helper module: timing, peak memory, the machine, tables, inputs, the peer's trainer.
+"""The benchmark scripts' one helper module: timing, peak memory, the machine, tables, inputs.
 
 Not a benchmark itself. The scripts import only xenc and this module (run them from the repository root as
 `python benchmarks/<script>.py`, which puts this folder on `sys.path`); no script imports another script.
@@ -10,20 +10,17 @@ import json
 import shlex
 import statistics
 import sys
-import tempfile
 import threading
-import time
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from xenc import nli_metrics, ranking_metrics, resolve_model, retrieval, sts_metrics
+from xenc import ranking_metrics, retrieval
 from xenc.data import load
 from xenc.train import environment
 
 RESULTS = Path(__file__).parent / "results"
-NOT_RUN = "not yet run"
 TRAINED = Path("runs/reproduce-stsb/seed-42")  # the default model: `xenc reproduce stsb --seeds 42`
 
 
@@ -151,37 +148,3 @@ def rerank_ndcg(ids: list, scores, run: dict, qrels: dict, k: int) -> float:
     for (q, d), score in zip(ids, scores):
         reranked.setdefault(q, {})[d] = float(score)
     return ranking_metrics(retrieval.rerank_run(run, reranked, k), qrels)["ndcg@10"]
-
-
-PEER_TASKS = {  # the peer's recipes on minilm-l6: task -> (dataset, num_labels, loss, learning rate)
-    "sts": ("stsb", 1, "BinaryCrossEntropyLoss", 8e-5),
-    "nli": ("sick-e", 3, "CrossEntropyLoss", 5e-5),
-}
-
-
-def peer_evaluate(model, split, task: str) -> dict[str, float]:
-    """STS metrics (task "sts") or NLI metrics of a sentence-transformers CrossEncoder on a split."""
-    scores = model.predict(list(zip(split["sentence1"], split["sentence2"])))
-    return sts_metrics(scores, split["label"]) if task == "sts" else nli_metrics(scores, split["label"])
-
-
-def train_peer(task: str, epochs: float, seed: int, max_samples: int | None = None) -> tuple:
-    """The peer's recipe for `task` (sentence-transformers' CrossEncoderTrainer: batch 16, 10% warmup): the trained
-    model and Trainer's metrics plus `train_time_s`. Needs the `bench` extra; xenc itself never imports it."""
-    from sentence_transformers import cross_encoder as st
-    from sentence_transformers.cross_encoder import losses
-
-    dataset, num_labels, loss_name, lr = PEER_TASKS[task]
-    model = st.CrossEncoder(resolve_model("minilm-l6"), num_labels=num_labels)
-    with tempfile.TemporaryDirectory() as tmp:
-        train_args = st.CrossEncoderTrainingArguments(
-            output_dir=tmp, num_train_epochs=epochs, per_device_train_batch_size=16, learning_rate=lr,
-            warmup_steps=0.1, seed=seed, save_strategy="no", eval_strategy="no", report_to="none",
-        )  # fmt: skip
-        train = load(dataset)["train"]
-        train = train.select(range(min(max_samples, len(train)))) if max_samples else train
-        loss = getattr(losses, loss_name)(model)
-        trainer = st.CrossEncoderTrainer(model=model, args=train_args, train_dataset=train, loss=loss)
-        start = time.perf_counter()
-        metrics = trainer.train().metrics
-    return model, {**metrics, "train_time_s": time.perf_counter() - start}

@@ -16,7 +16,8 @@ record differs is made again. Writes benchmarks/results/augsbert_stsb_STUDENT_SA
 Domain transfer (`--target sts16`): the target's pairs that STSb does not hold are halved (seed 0); the teacher
 labels the first half's pairs and `--sampler` pairs of its sentences (their gold is never read); the zero-shot and
 the `stsb-bi` bi-encoders train one epoch on that silver (batch 16, lr 2e-5, 10% warm-up); every model is scored on
-the second half's gold. Writes benchmarks/results/augsbert_transfer_TARGET_STUDENT_SAMPLER.json and .md.
+the second half's gold. `--sampled_only`: the silver leaves out the pool's own pairs (only the sampler's pairs).
+Writes benchmarks/results/augsbert_transfer_TARGET_STUDENT_SAMPLER[_sampled-only].json and .md.
 
 Scarce gold (`--gold_pairs 500 1500`): the first N pairs of STSb train shuffled once (seed 0) are the gold; the
 teacher labels `--sampler` pairs of their sentences; each seed's student trains from the base on gold only (4 epochs)
@@ -51,6 +52,8 @@ def silver_file(args, folder: Path, sentences: list[str], exclude: list, keep: l
     made_by = {"teacher": str(teacher), "teacher_bytes": weights.stat().st_size, "sampler": args.sampler, "k": args.k,
                "teacher_backend": args.teacher_backend, "target": args.target,
                "gold_pairs": len(exclude) if getattr(args, "gold_pairs", None) else None}  # fmt: skip
+    if getattr(args, "sampled_only", False):
+        made_by["pool_pairs_kept"] = False
     record, tsv = folder / "silver.json", folder / "silver.tsv"
     if record.exists() and tsv.exists():
         cached = json.loads(record.read_text())
@@ -93,6 +96,7 @@ def main_() -> None:
     parser.add_argument("--runs", default="runs")
     parser.add_argument("--target", choices=[f"sts{y}" for y in range(12, 17)],
                         help="domain transfer to this STS set instead of in-domain STSb")  # fmt: skip
+    parser.add_argument("--sampled_only", action="store_true", help="transfer: silver without the pool's own pairs")
     parser.add_argument("--gold_pairs", type=int, nargs="+", help="in-domain with only N gold pairs (each N)")
     args = parser.parse_args()
     if args.target:
@@ -229,10 +233,11 @@ def transfer(args) -> None:
     """Domain transfer: the STSb teacher labels the target's unlabelled pool (its pairs + BM25 pairs of its sentences);
     students fine-tune one epoch on that silver only; every model is scored on the other half's gold."""
     pool, test = target_halves(args.target)
-    folder = Path(args.runs) / "augsbert" / f"transfer-{args.target}-{args.student}-{args.sampler}-k{args.k}"
+    variant = f"{args.sampler}_sampled-only" if args.sampled_only else args.sampler
+    folder = Path(args.runs) / "augsbert" / f"transfer-{args.target}-{args.student}-{variant}-k{args.k}"
     sentences = list(pool["sentence1"]) + list(pool["sentence2"])
     own = list(zip(pool["sentence1"], pool["sentence2"]))
-    tsv, silver = silver_file(args, folder, sentences, exclude=own, keep=own)
+    tsv, silver = silver_file(args, folder, sentences, exclude=own, keep=() if args.sampled_only else own)
     print(f"{args.target}: pool {len(pool)}, test {len(test)}; silver {silver['pairs']} pairs", flush=True)
     cosine = lambda path: sts_metrics(  # noqa: E731
         BiEncoder(str(path)).similarity(test["sentence1"], test["sentence2"]), test["label"]
@@ -260,7 +265,7 @@ def transfer(args) -> None:
            "silver": silver, "student": args.student, "seeds": args.seeds, "environment": environment(),
            "rows": {k: {"test": v, "mean": float(np.mean(v)), "std": float(np.std(v, ddof=1)) if len(v) > 1 else 0.0}
                     for k, v in rows.items()}}  # fmt: skip
-    stem = Path("benchmarks/results") / f"augsbert_transfer_{args.target}_{args.student}_{args.sampler}"
+    stem = Path("benchmarks/results") / f"augsbert_transfer_{args.target}_{args.student}_{variant}"
     stem.with_suffix(".json").write_text(json.dumps(out, indent=2))
     stem.with_suffix(".md").write_text(transfer_table(out))
     print(transfer_table(out))
@@ -277,8 +282,9 @@ def transfer_table(out: dict) -> str:
         lines.append(f"| {name} | {len(row['test'])} | {row['mean']:.4f} ± {row['std']:.4f} |")
     env = out["environment"]
     lines.append(
-        f"\nSilver: {silver['pairs']:,} pairs ({out['pool_pairs']} pool pairs + {silver['sampler']} pairs, "
-        f"k = {silver['k']}), "
+        f"\nSilver: {silver['pairs']:,} pairs ("
+        f"{'' if silver.get('pool_pairs_kept', True) is False else str(out['pool_pairs']) + ' pool pairs + '}"
+        f"{silver['sampler']} pairs of the pool's sentences, k = {silver['k']}), "
         f"labelled at {silver['pairs_per_s']:.0f} pairs/s ({silver['label_s']:.0f} s). Seeds "
         f"{', '.join(map(str, out['seeds']))}; commit {env['commit']}; {env['cpu']}.\n"
     )

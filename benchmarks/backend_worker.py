@@ -1,26 +1,14 @@
-"""One scoring backend (a "contender") in its own long-lived process, driven over stdin/stdout by a benchmark.
+"""One scoring backend (a "contender") in its own long-lived process, driven over stdin/stdout by bench_backends.py.
 
-Usage (from the repository root):
-    python benchmarks/backend_worker.py --contender NAME --model MODEL_DIR --pairs PAIRS.json --max_length N \
-        [--batch_size 32] [--threads 2] [--device cpu] [--calibration CALIB.json] [--guard GUARD.json] \
-        [--out_dir DIR] [--quality_tolerance T] [--token_keep F]
+Usage (from the repository root): python benchmarks/backend_worker.py --contender NAME --model DIR --pairs PAIRS.json
+--max_length N [options: --help]. The peer's OpenVINO contenders need optimum-intel, which pins an older transformers:
+they run under `.venv-peer/bin/python` (`make peer-venv`); xenc is imported only by the xenc contenders. PAIRS.json
+and --calibration: JSON lists of [text_a, text_b]; --guard: {"pairs": [...], "labels": [...]}.
 
-Contenders: st-torch-fp32 / fp16 / bf16, st-openvino-fp32, st-openvino, st-openvino-int8 (sentence-transformers,
-the peer) and xenc-torch-fp32 / fp16 / bf16, xenc-openvino-fp32, xenc-openvino-bf16, xenc-openvino-int8, and
-xenc-openvino-int8-keep / bf16-keep (with `token_keep=--token_keep`, default 0.5: an approximation beyond int8 or
-bf16), xenc-openvino-auto (`precision="auto"`: the fastest path on this CPU whose guard passes). The peer's
-OpenVINO contenders need optimum-intel, which pins an older transformers: run them with `.venv-peer/bin/python` (`make
-peer-venv`); the others with the main venv. xenc is imported only by the xenc contenders.
-
-PAIRS.json and CALIB.json: JSON lists of [text_a, text_b]. GUARD.json: {"pairs": [...], "labels": [...]} (xenc's
-quality guard for bf16/int8; default: the model's own dev pairs). --out_dir: where the peer's int8 model is written
-(default: a temporary folder); MODEL_DIR itself is never written by the peer contenders.
-
-Protocol: after loading and one warm-up predict over all pairs the worker prints {"ready": true, "load_s": ...};
-then per line on stdin: `run` -> {"seconds": wall seconds of one predict over all pairs}; `scores PATH [PAIRS]` ->
-the scores of the pairs (or of the pairs in the JSON file PAIRS) as a JSON list to PATH, then {"saved": PATH};
-`quit` -> exit 0. stdout carries only these JSON lines;
-logs and progress bars go to stderr.
+Protocol: after loading and one warm-up pass the worker prints {"ready": true, "load_s": ...}; then, per line on
+stdin: `run` -> {"seconds": one predict over all pairs}; `scores PATH [PAIRS]` -> the scores of the pairs (or of
+those in the file PAIRS) written to PATH as a JSON list, then {"saved": PATH}; `quit` -> exit. stdout carries only
+these JSON lines; logs go to stderr.
 """
 
 from __future__ import annotations
@@ -49,23 +37,9 @@ def say(**message) -> None:
 
 
 def peer_int8(model: str, max_length: int, calibration: list, out_dir: Path, ov_config: dict):
-    """The peer's own static int8 path, made offline.
-
-    How the peer calibrates (sentence-transformers 6.2.0 `export_static_quantized_openvino_model` with
-    optimum-intel 2.2.0): `OVQuantizer.get_calibration_dataset` calls `datasets.load_dataset(dataset_name,
-    name=dataset_config_name, split=dataset_split)` (default: "nyu-mll/glue", "sst2", "train", column "sentence",
-    from the Hub), shuffles it (seed 42) and maps `tokenizer(examples[column], padding="max_length",
-    max_length=384, truncation=True)` over every row (num_samples is None with the default OVQuantizationConfig,
-    so nothing is cut there); the quantizer then feeds the rows one by one (batch 1, seeded RandomSampler) to
-    nncf.quantize, whose subset_size is `num_samples or 128`: 128 calibration inputs of 384 tokens each, with
-    nncf's "mixed" preset, model_type transformer and fast bias correction.
-
-    Offline: the calibration pairs are written as a local JSON-lines dataset (one column "pair" holding
-    [text_a, text_b]) and passed by path with config "default", split "train", column "pair"; the peer's code runs
-    unchanged. Its tokenizer call receives a list of [a, b] lists, which transformers encodes as text pairs, so the
-    peer calibrates on the same pairs as xenc (as a cross-encoder sees them, instead of single SST-2 sentences),
-    still padded to 384 tokens and 128 of them.
-    """
+    """The peer's own static int8 path (`export_static_quantized_openvino_model`, its code unchanged), calibrated
+    offline on `calibration` pairs given as a local JSON-lines dataset instead of GLUE SST-2 from the Hub; how the
+    peer calibrates: benchmarks/README.md, "What do bf16 and int8 cost?"."""
     from sentence_transformers import CrossEncoder
     from sentence_transformers.backend import export_static_quantized_openvino_model
 

@@ -2,6 +2,7 @@
 numbers typed by hand."""
 
 import importlib.util
+import json
 from pathlib import Path
 
 import pytest
@@ -25,3 +26,20 @@ def test_a_block_is_filled_from_its_file_and_a_missing_file_is_named(tmp_path):
     assert filled == "intro\n<!-- results/x.md -->\nMachine: m\n\n| a |\n|---|\n| 1 |\n<!-- end -->\nafter\n"
     with pytest.raises(SystemExit, match="names results/y.md"):
         tables.render("<!-- results/y.md -->\n<!-- end -->", tmp_path)
+
+
+def test_a_recipe_block_is_filled_from_its_record_and_a_missing_record_is_named(tmp_path):
+    run = {"date": "2026-01-02", "environment": {"cpu": "AMD EPYC (2 cores, no AMX)"}}
+    seeds = {seed: {**run, "metrics": {"test_accuracy": acc, "test_macro_f1": 0.5, "eval_accuracy": 0.7}}
+             for seed, acc in (("42", 0.8), ("43", 0.9))}  # fmt: skip
+    record = {"recipe": "x", "command": "xenc reproduce x", "flags": ["--model", "a", "--model", "b"], "seeds": seeds}
+    (tmp_path / "recipes").mkdir()
+    (tmp_path / "recipes" / "x.json").write_text(json.dumps(record))
+    filled = tables.render("<!-- recipes: x -->\nold\n<!-- end -->\n", tmp_path)
+    row = ("| `x` (b) | 0.8500 ± 0.0707 | macro_f1 0.5000 ± 0.0000 | 0.7000 | 42, 43 | not recorded | 2026-01-02 "
+           "| not recorded | AMD EPYC | `xenc reproduce x` |")  # fmt: skip
+    assert filled.splitlines()[1].startswith("| recipe (base) | test accuracy, mean ± std |")
+    assert filled.splitlines()[3] == row and filled.endswith("<!-- end -->\n")
+    assert tables.cpu_name("Intel(R) Xeon(R) Processor (family 6 model 207; amx_bf16), 2 cores") == "Intel Xeon (AMX)"
+    with pytest.raises(SystemExit, match=r"recipe y, but .*y\.json does not exist: record it with `xenc reproduce y"):
+        tables.render("<!-- recipes: x y -->\n<!-- end -->", tmp_path)

@@ -3,9 +3,9 @@
 # the scoring backends (xenc vs sentence-transformers, torch fp32 / fp16 / bf16) on STSb and SciFact@256.
 #
 # Usage (from the repository root, on a machine with a CUDA GPU; a user with internet skips the packing):
-#     SMOKE=1 bash benchmarks/gpu_check.sh     # a few steps and pairs, to check the script on a CPU
-#     bash benchmarks/gpu_check.sh             # results in benchmarks/results/*_cuda*.md and $OUT
-#     OUT=DIR RUNS=DIR bash benchmarks/gpu_check.sh   # default: runs/gpu-check (log, results) and runs/gpu-runs (models)
+#     SMOKE=1 bash scripts/gpu_check.sh     # a few steps and pairs, to check the script on a CPU
+#     bash scripts/gpu_check.sh             # results in benchmarks/results/*_cuda*.md and $OUT
+#     OUT=DIR RUNS=DIR bash scripts/gpu_check.sh   # default: runs/gpu-check (log, results) and runs/gpu-runs (models)
 #
 # This project's GPU machine has no internet and takes at most 64 MiB with it, so its inputs travel in `.gpu/`:
 # wheels of datasets / evaluate (not in its image), the STSb and SciFact folders of the data mirror, all-MiniLM-L6-v2

@@ -1,0 +1,28 @@
+"""`python benchmarks`: the one entry lists every benchmark script and refuses an unknown name in one line."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "benchmarks", *args], cwd=ROOT, capture_output=True, text=True, timeout=60)
+
+
+def test_lists_every_script_with_its_question():
+    listing = run().stdout
+    scripts = {p.stem for p in (ROOT / "benchmarks").glob("*.py")} - {"__main__", "_bench", "backend_worker"}
+    assert scripts and all(f"  {name} " in listing for name in scripts), listing
+
+
+def test_unknown_name_is_one_line_and_status_2():
+    done = run("no_such_benchmark")
+    assert done.returncode == 2
+    assert done.stderr.strip().count("\n") == 0 and "no_such_benchmark" in done.stderr and "tables" in done.stderr
+
+
+def test_runs_the_named_script():
+    done = run("tables", "--help")
+    assert done.returncode == 0 and "--check" in done.stdout
