@@ -178,7 +178,8 @@ def scarce(args) -> None:
 
 
 def scarce_table(out: dict) -> str:
-    lines = [f"| gold pairs | `{out['student']}` gold only (4 epochs) | gold + silver ({out['student_epochs']} epoch) "
+    lines = [f"### AugSBERT in-domain with scarce gold (STSb), `{out['student']}` student\n",
+             f"| gold pairs | `{out['student']}` gold only (4 epochs) | gold + silver ({out['student_epochs']} epoch) "
              "| gain | silver pairs | labelling |", "|---|---|---|---|---|---|"]  # fmt: skip
     for n, row in out["rows"].items():
         g, s, silver = row["gold only"], row["gold + silver"], row["silver"]
