@@ -2,6 +2,7 @@
 them); `python benchmarks` lists every benchmark with the question it answers."""
 
 import ast
+import os
 import re
 import runpy
 import sys
@@ -28,7 +29,7 @@ def main() -> None:
     if sys.argv[1] not in scripts:
         print(f"python benchmarks: no benchmark {sys.argv[1]!r}; use one of {', '.join(scripts)}.", file=sys.stderr)
         sys.exit(2)
-    sys.argv = [str(HERE / f"{sys.argv[1]}.py"), *sys.argv[2:]]
+    sys.argv = [os.path.relpath(HERE / f"{sys.argv[1]}.py"), *sys.argv[2:]]  # as `python benchmarks/NAME.py` has it
     runpy.run_path(sys.argv[0], run_name="__main__")
 
 
