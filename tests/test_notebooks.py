@@ -162,3 +162,5 @@ def test_committed_notebooks_hold_results_not_run_noise(path):
     assert "widgets" not in notebook["metadata"]
     sources = "".join("".join(cell["source"]) for cell in notebook["cells"])
     assert "PLACEHOLDER" not in sources and "READING_" not in sources, "a reading or the run time is missing"
+    ids = [cell.get("id") for cell in notebook["cells"]]
+    assert None not in ids and len(set(ids)) == len(ids), "every cell needs its own id (nbformat 4.5)"
