@@ -20,13 +20,21 @@ the second half's gold. `--sampled_only`: the silver leaves out the pool's own p
 Writes benchmarks/results/augsbert_transfer_TARGET_STUDENT_SAMPLER[_sampled-only].json and .md.
 
 Scarce gold (`--gold_pairs 500 1500`): the first N pairs of STSb train shuffled once (seed 0) are the gold; the
-teacher labels `--sampler` pairs of their sentences; each seed's student trains from the base on gold only (4 epochs)
-and on gold + silver (`--student_epochs`), through `BiEncoder.fit` (batch 16, lr 2e-5, 10% warm-up), each keeping
-the best of 4 dev evaluations. Writes benchmarks/results/augsbert_stsb_scarce_STUDENT_SAMPLER.json and .md.
+teacher labels `--sampler` pairs of their sentences; each seed's student trains from the base on gold only (4 epochs,
+a dev evaluation each) and on gold + silver (`--student_epochs`, one each quarter and at the end), through
+`BiEncoder.fit` (batch 16, lr 2e-5, 10% warm-up), keeping the best. `--teacher_base mpnet-base`: instead of
+`--teacher`, each N gets its own teacher, a cross-encoder trained from that base on the same N gold pairs only (the
+paper's setting: `CrossEncoder.fit`, 3 epochs, batch 16, lr 3e-5, 10% warm-up, best epoch on dev). Writes
+benchmarks/results/augsbert_stsb_scarce_STUDENT_SAMPLER[_own-teacher].json and .md.
+
+Caches: the silver is made again when its record (teacher path, size and SHA-256, sampler, k, ...) differs,
+and then every student trained on the old silver in its folder is removed.
 """
 
 import argparse
+import hashlib
 import json
+import shutil
 import time
 from pathlib import Path
 
@@ -44,12 +52,16 @@ from xenc.recipes import RECIPES, recipe_results, reproduce
 from xenc.train import environment, main, parse_args
 
 
-def silver_file(args, folder: Path, sentences: list[str], exclude: list, keep: list = ()) -> tuple[Path, dict]:
+def silver_file(args, folder: Path, sentences: list[str], exclude: list, keep: list = (),
+                teacher: str | None = None) -> tuple[Path, dict]:  # fmt: skip
     """The labelled silver pairs (`keep` + pairs sampled from `sentences`, none in `exclude`), made or read from a
-    cache whose record matches (teacher, its size, sampler, k, target)."""
-    teacher = Path(args.teacher).resolve()
+    cache whose record matches (teacher, its size and SHA-256, sampler, k, target, gold pairs, pool pairs kept); a
+    remade silver removes the students trained on the old one (`silver-*`, `seed-*`, `*-seed-*` in `folder`)."""
+    teacher = Path(teacher or args.teacher).resolve()
     weights = teacher / "model.safetensors"
-    made_by = {"teacher": str(teacher), "teacher_bytes": weights.stat().st_size, "sampler": args.sampler, "k": args.k,
+    digest = hashlib.sha256(weights.read_bytes()).hexdigest()  # a retrained teacher in the same folder differs here
+    made_by = {"teacher": str(teacher), "teacher_bytes": weights.stat().st_size, "teacher_sha256": digest,
+               "sampler": args.sampler, "k": args.k,
                "teacher_backend": args.teacher_backend, "target": args.target,
                "gold_pairs": len(exclude) if getattr(args, "gold_pairs", None) else None}  # fmt: skip
     if getattr(args, "sampled_only", False):
@@ -59,9 +71,11 @@ def silver_file(args, folder: Path, sentences: list[str], exclude: list, keep: l
         cached = json.loads(record.read_text())
         if {k: cached.get(k) for k in made_by} == made_by:
             return tsv, cached
+    for student in [*folder.glob("silver-*"), *folder.glob("seed-*"), *folder.glob("*-seed-*")]:
+        shutil.rmtree(student)  # trained on a silver that is no longer there
     bi = BiEncoder(args.student) if args.sampler == "bi-encoder" else None
     pairs = [*keep, *sample_pairs(sentences, args.sampler, args.k, bi_encoder=bi, exclude=[*exclude, *keep])]
-    silver, seconds = label_pairs(CrossEncoder(args.teacher, backend=args.teacher_backend), pairs)
+    silver, seconds = label_pairs(CrossEncoder(str(teacher), backend=args.teacher_backend), pairs)
     folder.mkdir(parents=True, exist_ok=True)
     silver.to_pandas().to_csv(tsv, sep="\t", index=False)
     info = {**made_by, "pairs": len(pairs), "label_s": seconds, "pairs_per_s": len(pairs) / seconds}
@@ -85,7 +99,8 @@ def stats(results: list[dict]) -> dict:
 
 def main_() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--teacher", required=True, help="a trained STSb cross-encoder folder")
+    parser.add_argument("--teacher", help="a trained STSb cross-encoder folder")
+    parser.add_argument("--teacher_base", help="with --gold_pairs: train each N's teacher from this base on its gold")
     parser.add_argument("--sampler", choices=SAMPLERS, default="bm25")
     parser.add_argument("--k", type=int, default=3, help="silver pairs per sentence")
     parser.add_argument("--teacher_backend", choices=("torch", "openvino"), default="openvino",
@@ -99,6 +114,14 @@ def main_() -> None:
     parser.add_argument("--sampled_only", action="store_true", help="transfer: silver without the pool's own pairs")
     parser.add_argument("--gold_pairs", type=int, nargs="+", help="in-domain with only N gold pairs (each N)")
     args = parser.parse_args()
+    if args.gold_pairs and args.target:
+        parser.error("--gold_pairs is in-domain; --target is domain transfer: use one of them")
+    if args.sampled_only and not args.target:
+        parser.error("--sampled_only drops the target pool's own pairs: it needs --target")
+    if args.teacher_base and not args.gold_pairs:
+        parser.error("--teacher_base trains a teacher on the scarce gold: it needs --gold_pairs")
+    if not args.teacher and not args.teacher_base:
+        parser.error("name the teacher: --teacher FOLDER (or, with --gold_pairs, --teacher_base BASE)")
     if args.target:
         return transfer(args)
     if args.gold_pairs:
@@ -139,6 +162,8 @@ def fit_student(args, examples: list, epochs: int, seed: int, out: Path) -> dict
     """Train `args.student` from its base on `examples` (best of 4 dev evaluations); STSb dev and test Spearman."""
     dev, test = load("stsb", split="validation"), load("stsb", split="test")
     record = out / "student.json"
+    if record.exists() and json.loads(record.read_text()).get("epochs", epochs) != epochs:  # older records: as asked
+        shutil.rmtree(out)
     if not record.exists():
         start = time.perf_counter()
         set_seed(seed)
@@ -148,48 +173,72 @@ def fit_student(args, examples: list, epochs: int, seed: int, out: Path) -> dict
             loader, EmbeddingSimilarityEvaluator(dev["sentence1"], dev["sentence2"], dev["label"]), epochs,
             warmup_steps=steps // 10, optimizer_params={"lr": 2e-5}, evaluation_steps=steps // 4 if epochs < 4 else 0,
             output_path=str(out), show_progress_bar=False)  # fmt: skip
-        record.write_text(json.dumps({"wall_time_s": time.perf_counter() - start}))
+        record.write_text(json.dumps({"wall_time_s": time.perf_counter() - start, "epochs": epochs}))
     model = BiEncoder(str(out))
     score = lambda d: sts_metrics(model.similarity(d["sentence1"], d["sentence2"]), d["label"])["spearman"]  # noqa: E731
-    return {"metrics": {"test_spearman": score(test), "eval_spearman": score(dev), **json.loads(record.read_text())}}
+    wall = json.loads(record.read_text())["wall_time_s"]
+    return {"metrics": {"test_spearman": score(test), "eval_spearman": score(dev), "wall_time_s": wall}}
 
 
 def scarce(args) -> None:
     """In-domain with N gold pairs: gold only against gold + the teacher's silver, for each N."""
     shuffled, rows = load("stsb", split="train").shuffle(seed=0), {}
+    variant = f"-{args.teacher_base}-teacher" if args.teacher_base else ""
     for n in args.gold_pairs:
         gold = shuffled.select(range(n))
-        folder = Path(args.runs) / "augsbert" / f"scarce{n}-{args.student}-{args.sampler}-k{args.k}"
+        base = Path(args.runs) / "augsbert" / f"scarce{n}-{args.student}-{args.sampler}-k{args.k}"
+        folder = base.with_name(base.name + variant)
+        teacher = own_teacher(args.teacher_base, gold, folder / "teacher") if args.teacher_base else args.teacher
         pairs = list(zip(gold["sentence1"], gold["sentence2"]))
-        tsv, silver = silver_file(args, folder, list(gold["sentence1"]) + list(gold["sentence2"]), exclude=pairs)
+        sentences = list(gold["sentence1"]) + list(gold["sentence2"])
+        tsv, silver = silver_file(args, folder, sentences, exclude=pairs, teacher=teacher)
         both = examples_of(gold) + examples_of(pd.read_csv(tsv, sep="\t", keep_default_na=False))
-        runs = {"gold only": [fit_student(args, examples_of(gold), 4, s, folder / f"gold-{s}") for s in args.seeds],
+        runs = {"gold only": [fit_student(args, examples_of(gold), 4, s, base / f"gold-{s}") for s in args.seeds],
                 "gold + silver": [fit_student(args, both, args.student_epochs, s, folder / f"silver-{s}")
                                   for s in args.seeds]}  # fmt: skip
-        rows[n] = {"silver": silver, **{k: stats(v) for k, v in runs.items()}}
-        print(n, {k: round(v["mean"], 4) for k, v in rows[n].items() if k != "silver"}, flush=True)
-    out = {"teacher": args.teacher, "teacher_test_spearman": teacher_test(args.teacher, args.teacher_backend),
-           "student": args.student, "student_epochs": args.student_epochs, "seeds": args.seeds, "rows": rows,
+        rows[n] = {"silver": silver, "teacher_test_spearman": teacher_test(teacher, args.teacher_backend),
+                   **{k: stats(v) for k, v in runs.items()}}  # fmt: skip
+        print(n, {k: round(v["mean"], 4) for k, v in rows[n].items() if k in runs}, flush=True)
+    out = {"teacher": args.teacher or f"{args.teacher_base}, trained on each N's gold", "student": args.student,
+           "student_epochs": args.student_epochs, "seeds": args.seeds, "rows": rows,
            "environment": environment()}  # fmt: skip
     stem = Path("benchmarks/results") / f"augsbert_stsb_scarce_{args.student}_{args.sampler}"
+    stem = stem.with_name(stem.name + ("_own-teacher" if args.teacher_base else ""))
     stem.with_suffix(".json").write_text(json.dumps(out, indent=2))
     stem.with_suffix(".md").write_text(scarce_table(out))
     print(scarce_table(out))
 
 
+def own_teacher(base: str, gold, out: Path) -> str:
+    """A cross-encoder trained from `base` on these gold pairs only (3 epochs, best on STSb dev); its folder."""
+    if not (out / "model.safetensors").exists():
+        from xenc.evaluation import CrossEncoderCorrelationEvaluator
+
+        set_seed(0)
+        dev = load("stsb", split="validation")
+        loader = DataLoader(examples_of(gold), shuffle=True, batch_size=16)
+        evaluator = CrossEncoderCorrelationEvaluator(list(zip(dev["sentence1"], dev["sentence2"])), dev["label"])
+        CrossEncoder(str(resolve_model(base)), num_labels=1).fit(
+            loader, evaluator, epochs=3, warmup_steps=len(loader) * 3 // 10, optimizer_params={"lr": 3e-5},
+            output_path=str(out), show_progress_bar=False)  # fmt: skip
+    return str(out)
+
+
 def scarce_table(out: dict) -> str:
+    epochs = f"{out['student_epochs']} epoch{'s' if out['student_epochs'] > 1 else ''}"
     lines = [f"### AugSBERT in-domain with scarce gold (STSb), `{out['student']}` student\n",
-             f"| gold pairs | `{out['student']}` gold only (4 epochs) | gold + silver ({out['student_epochs']} epoch) "
-             "| gain | silver pairs | labelling |", "|---|---|---|---|---|---|"]  # fmt: skip
+             f"| gold pairs | `{out['student']}` gold only (4 epochs) | gold + silver ({epochs}) | gain "
+             "| teacher (test) | silver pairs | labelling |", "|---|---|---|---|---|---|---|"]  # fmt: skip
     for n, row in out["rows"].items():
         g, s, silver = row["gold only"], row["gold + silver"], row["silver"]
-        lines.append(f"| {int(n):,} | {spread(g)} | {spread(s)} | {s['mean'] - g['mean']:+.4f} | {silver['pairs']:,} "
-                     f"| {silver['pairs_per_s']:.0f} pairs/s, {silver['label_s']:.0f} s |")  # fmt: skip
-    env = out["environment"]
+        teacher = row.get("teacher_test_spearman", out.get("teacher_test_spearman"))
+        labelling = f"{silver['pairs_per_s']:.0f} pairs/s, {silver['label_s']:.0f} s"
+        lines.append(f"| {int(n):,} | {spread(g)} | {spread(s)} | {s['mean'] - g['mean']:+.4f} | {teacher:.4f} "
+                     f"| {silver['pairs']:,} | {labelling} |")  # fmt: skip
+    env, given = out["environment"], "trained on each N's gold" not in out["teacher"]
     return "\n".join(lines) + (
-        f"\n\nSTSb test Spearman, seeds {', '.join(map(str, out['seeds']))}; teacher {out['teacher']} (test "
-        f"{out['teacher_test_spearman']:.4f}, trained on all 5,749 gold pairs); commit {env['commit']}; "
-        f"{env['cpu']}.\n"
+        f"\n\nSTSb test Spearman, seeds {', '.join(map(str, out['seeds']))}; teacher {out['teacher']}"
+        f"{' (trained on all 5,749 gold pairs)' if given else ''}; commit {env['commit']}; {env['cpu']}.\n"
     )
 
 

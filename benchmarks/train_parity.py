@@ -1,8 +1,8 @@
 """Training parity with sentence-transformers: the same script or settings on both libraries, seed by seed.
 
 Usage (from the repository root):
-    XENC_DATA_DIR=../shared/data HF_HUB_OFFLINE=1 python benchmarks/train_parity.py cross --seeds 0 1 2 3 4
-    XENC_DATA_DIR=../shared/data HF_HUB_OFFLINE=1 python benchmarks/train_parity.py bi --seeds 42 43 44
+    XENC_DATA_DIR=../shared/data HF_HUB_OFFLINE=1 python benchmarks train_parity cross --seeds 0 1 2 3 4
+    XENC_DATA_DIR=../shared/data HF_HUB_OFFLINE=1 python benchmarks train_parity bi --seeds 42 43 44
 
 `cross`: `CrossEncoder.fit` with sentence-transformers' STSb `fit` example cut small, only the `CrossEncoder` /
 `InputExample` imports differ: the first 800 STSb training pairs (score / 5), `DataLoader(shuffle=True,
@@ -37,7 +37,7 @@ LIBRARIES = ("xenc", "sentence-transformers")
 BI_SETTINGS = {"per_device_train_batch_size": 16, "learning_rate": 2e-5, "warmup_steps": 0.1}
 
 
-def fit_script(lib: str, seed: int, epochs: float) -> float:
+def fit_script(lib: str, seed: int, epochs: int) -> float:
     """The peer's STSb `fit` example, cut small; `lib` only picks the imports. Dev Spearman."""
     if lib == "xenc":
         from xenc import CrossEncoder, InputExample
@@ -51,8 +51,14 @@ def fit_script(lib: str, seed: int, epochs: float) -> float:
     samples = [InputExample(texts=[a, b], label=float(y)) for a, b, y in zip(*(train[c] for c in train.column_names))]
     model = CrossEncoder(str(resolve_model("minilm-l6")), num_labels=1)
     loader = DataLoader(samples, shuffle=True, batch_size=16)
-    model.fit(train_dataloader=loader, epochs=math.ceil(epochs), warmup_steps=math.ceil(len(loader) * 0.1),
-              show_progress_bar=False)  # fmt: skip
+    cwd = os.getcwd()
+    with tempfile.TemporaryDirectory() as tmp:
+        os.chdir(tmp)  # the peer's fit makes a checkpoints/ folder in the working directory
+        try:
+            model.fit(train_dataloader=loader, epochs=epochs, warmup_steps=math.ceil(len(loader) * epochs * 0.1),
+                      show_progress_bar=False)  # fmt: skip
+        finally:
+            os.chdir(cwd)
     scores = model.predict(list(zip(dev["sentence1"], dev["sentence2"])), show_progress_bar=False)
     return sts_metrics(scores, dev["label"])["spearman"]
 
@@ -89,18 +95,16 @@ def main() -> None:
     parser.add_argument("--epochs", type=float, default=1)
     args = parser.parse_args()
     train = fit_script if args.encoder == "cross" else bi_training
-    runs, cwd = [], os.getcwd()
-    with tempfile.TemporaryDirectory() as tmp:
-        os.chdir(tmp)  # the peer's fit makes a checkpoints/ folder in the working directory
-        try:
-            for seed in args.seeds:
-                for lib in LIBRARIES:
-                    start = time.perf_counter()
-                    runs.append({"library": lib, "seed": seed, "spearman": train(lib, seed, args.epochs),
-                                 "wall_s": time.perf_counter() - start})  # fmt: skip
-                    print(f"seed {seed}  {lib:22s} Spearman {runs[-1]['spearman']:.4f}  ({runs[-1]['wall_s']:.0f} s)")
-        finally:
-            os.chdir(cwd)
+    if args.encoder == "cross" and args.epochs != int(args.epochs):
+        parser.error("cross: --epochs must be a whole number (fit takes epochs); e.g. --epochs 1")
+    runs = []
+    for seed in args.seeds:
+        for lib in LIBRARIES:
+            start = time.perf_counter()
+            epochs = int(args.epochs) if args.encoder == "cross" else args.epochs
+            runs.append({"library": lib, "seed": seed, "spearman": train(lib, seed, epochs),
+                         "wall_s": time.perf_counter() - start})  # fmt: skip
+            print(f"seed {seed}  {lib:22s} Spearman {runs[-1]['spearman']:.4f}  ({runs[-1]['wall_s']:.0f} s)")
     summary = {}
     for lib in LIBRARIES:
         scores = [r["spearman"] for r in runs if r["library"] == lib]
