@@ -280,8 +280,9 @@ def target_halves(name: str) -> tuple[Dataset, Dataset]:
 
 
 def transfer(args) -> None:
-    """Domain transfer: the STSb teacher labels the target's unlabelled pool (its pairs + BM25 pairs of its sentences);
-    students fine-tune one epoch on that silver only; every model is scored on the other half's gold."""
+    """Domain transfer: the STSb teacher labels the target's unlabelled pool (its own pairs, unless `--sampled_only`,
+    and `--sampler` pairs of its sentences); students fine-tune one epoch on that silver only; every model is scored
+    on the other half's gold."""
     pool, test = target_halves(args.target)
     variant = f"{args.sampler}_sampled-only" if args.sampled_only else args.sampler
     folder = Path(args.runs) / "augsbert" / f"transfer-{args.target}-{args.student}-{variant}-k{args.k}"

@@ -49,7 +49,10 @@ def recipe_row(path: Path) -> tuple[str, str]:
     runs, flags = list(record["seeds"].values()), record["flags"]
     values = {k: [run["metrics"].get(k) for run in runs] for k in runs[0]["metrics"]}
     values = {k: v for k, v in values.items() if None not in v}  # the metrics every seed recorded
-    key = next(k for k in METRICS if f"test_{k}" in values)
+    key = next((k for k in METRICS if f"test_{k}" in values and f"eval_{k}" in values), None)
+    if key is None:
+        raise SystemExit(f"{path}: no test and dev value of {' / '.join(METRICS)} that every seed recorded; "
+                         "record the recipe again with `xenc reproduce NAME --record DIR`.")  # fmt: skip
     test = f"test_{key}"
     others = "; ".join(f"{k[5:]} {mean_std(v)}" for k, v in values.items() if k.startswith("test_") and k != test)
     times = [f"{statistics.mean(values[k]):.0f}{note}" for k, note in TIMES if k in values] + ["not recorded"]

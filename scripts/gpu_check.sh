@@ -2,7 +2,8 @@
 # The GPU rows of the docs, in one run on one GPU: the `stsb` recipe (seed 42), notebook 04's 1-process setting, and
 # the scoring backends (xenc vs sentence-transformers, torch fp32 / fp16 / bf16) on STSb and SciFact@256.
 #
-# Usage (from the repository root, on a machine with a CUDA GPU; a user with internet skips the packing):
+# Usage (from the repository root, on a machine with a CUDA GPU; with internet, run `xenc reproduce stsb` and
+# `python benchmarks bench_backends --device cuda` instead):
 #     SMOKE=1 bash scripts/gpu_check.sh     # a few steps and pairs, to check the script on a CPU
 #     bash scripts/gpu_check.sh             # results in benchmarks/results/*_cuda*.md and $OUT
 #     OUT=DIR RUNS=DIR bash scripts/gpu_check.sh   # default: runs/gpu-check (log, results) and runs/gpu-runs (models)

@@ -43,3 +43,12 @@ def test_a_recipe_block_is_filled_from_its_record_and_a_missing_record_is_named(
     assert tables.cpu_name("Intel(R) Xeon(R) Processor (family 6 model 207; amx_bf16), 2 cores") == "Intel Xeon (AMX)"
     with pytest.raises(SystemExit, match=r"recipe y, but .*y\.json does not exist: record it with `xenc reproduce y"):
         tables.render("<!-- recipes: x y -->\n<!-- end -->", tmp_path)
+
+
+def test_a_recipe_record_without_its_metric_is_named(tmp_path):
+    seeds = {"42": {"date": "2026-01-02", "environment": {}, "metrics": {"test_accuracy": 0.8}}}  # no dev value
+    (tmp_path / "recipes").mkdir()
+    record = {"recipe": "x", "command": "c", "flags": [], "seeds": seeds}
+    (tmp_path / "recipes" / "x.json").write_text(json.dumps(record))
+    with pytest.raises(SystemExit, match=r"x\.json: no test and dev value of .* record the recipe again"):
+        tables.render("<!-- recipes: x -->\n<!-- end -->", tmp_path)
