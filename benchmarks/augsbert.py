@@ -32,6 +32,7 @@ and then every student trained on the old silver in its folder is removed.
 """
 
 import argparse
+import functools
 import hashlib
 import json
 import shutil
@@ -83,11 +84,34 @@ def silver_file(args, folder: Path, sentences: list[str], exclude: list, keep: l
     return tsv, info
 
 
+def cross_spearman(teacher: str, backend: str, data) -> float:
+    """Spearman of a cross-encoder's scores of `data`'s pairs against their gold."""
+    scores = CrossEncoder(teacher, backend=backend).predict(list(zip(data["sentence1"], data["sentence2"])))
+    return sts_metrics(scores, data["label"])["spearman"]
+
+
+@functools.cache  # one teacher serves every N of a scarce-gold run
 def teacher_test(teacher: str, backend: str) -> float:
-    test = load("stsb", split="test")
-    return sts_metrics(
-        CrossEncoder(teacher, backend=backend).predict(list(zip(test["sentence1"], test["sentence2"]))), test["label"]
-    )["spearman"]
+    return cross_spearman(teacher, backend, load("stsb", split="test"))
+
+
+def bi_spearman(path, data) -> float:
+    """Spearman of a bi-encoder's cosine on `data`'s pairs against their gold."""
+    scores = BiEncoder(str(path)).similarity(data["sentence1"], data["sentence2"])
+    return sts_metrics(scores, data["label"])["spearman"]
+
+
+def train_bi(start: str, examples: list, epochs: int, seed: int, out: Path, dev=None) -> None:
+    """A bi-encoder from `start` trained on `examples` (batch 16, lr 2e-5, 10% warm-up) and saved to `out`: the last
+    model, or with `dev` the best of its dev evaluations (one each epoch; with fewer than 4 epochs, one each quarter
+    and at the end)."""
+    set_seed(seed)
+    loader = DataLoader(examples, shuffle=True, batch_size=16)
+    steps = len(loader) * epochs
+    evaluator = None if dev is None else EmbeddingSimilarityEvaluator(dev["sentence1"], dev["sentence2"], dev["label"])
+    BiEncoder(start).fit(loader, evaluator, epochs, warmup_steps=steps // 10, optimizer_params={"lr": 2e-5},
+                         evaluation_steps=steps // 4 if dev is not None and epochs < 4 else 0, output_path=str(out),
+                         show_progress_bar=False)  # fmt: skip
 
 
 def stats(results: list[dict]) -> dict:
@@ -166,18 +190,11 @@ def fit_student(args, examples: list, epochs: int, seed: int, out: Path) -> dict
         shutil.rmtree(out)
     if not record.exists():
         start = time.perf_counter()
-        set_seed(seed)
-        loader = DataLoader(examples, shuffle=True, batch_size=16)
-        steps = len(loader) * epochs
-        BiEncoder(resolve_model(args.student)).fit(
-            loader, EmbeddingSimilarityEvaluator(dev["sentence1"], dev["sentence2"], dev["label"]), epochs,
-            warmup_steps=steps // 10, optimizer_params={"lr": 2e-5}, evaluation_steps=steps // 4 if epochs < 4 else 0,
-            output_path=str(out), show_progress_bar=False)  # fmt: skip
+        train_bi(str(resolve_model(args.student)), examples, epochs, seed, out, dev)
         record.write_text(json.dumps({"wall_time_s": time.perf_counter() - start, "epochs": epochs}))
-    model = BiEncoder(str(out))
-    score = lambda d: sts_metrics(model.similarity(d["sentence1"], d["sentence2"]), d["label"])["spearman"]  # noqa: E731
     wall = json.loads(record.read_text())["wall_time_s"]
-    return {"metrics": {"test_spearman": score(test), "eval_spearman": score(dev), "wall_time_s": wall}}
+    return {"metrics": {"test_spearman": bi_spearman(out, test), "eval_spearman": bi_spearman(out, dev),
+                        "wall_time_s": wall}}  # fmt: skip
 
 
 def scarce(args) -> None:
@@ -290,28 +307,19 @@ def transfer(args) -> None:
     own = list(zip(pool["sentence1"], pool["sentence2"]))
     tsv, silver = silver_file(args, folder, sentences, exclude=own, keep=() if args.sampled_only else own)
     print(f"{args.target}: pool {len(pool)}, test {len(test)}; silver {silver['pairs']} pairs", flush=True)
-    cosine = lambda path: sts_metrics(  # noqa: E731
-        BiEncoder(str(path)).similarity(test["sentence1"], test["sentence2"]), test["label"]
-    )["spearman"]
     gold_dirs = [Path(args.runs) / "reproduce-stsb-bi" / f"seed-{s}" for s in args.seeds]
     reproduce("stsb-bi", str(gold_dirs[0].parent), seeds=args.seeds)
-    rows = {"bi-encoder, zero-shot": [cosine(resolve_model(args.student))],
-            "bi-encoder, STSb (`stsb-bi`)": [cosine(d) for d in gold_dirs]}  # fmt: skip
-    silver_rows = pd.read_csv(tsv, sep="\t", keep_default_na=False)
-    examples = [InputExample(texts=[a, b], label=float(y)) for a, b, y in silver_rows.itertuples(index=False)]
+    rows = {"bi-encoder, zero-shot": [bi_spearman(resolve_model(args.student), test)],
+            "bi-encoder, STSb (`stsb-bi`)": [bi_spearman(d, test) for d in gold_dirs]}  # fmt: skip
+    examples = examples_of(pd.read_csv(tsv, sep="\t", keep_default_na=False))
     for start, name in ((resolve_model(args.student), "zero-shot"), (None, "STSb")):
         rows[f"bi-encoder, {name} + target silver"] = []
         for seed, gold_dir in zip(args.seeds, gold_dirs):
             out = folder / f"{name}-seed-{seed}"
             if not (out / "model.safetensors").exists():
-                set_seed(seed)
-                student = BiEncoder(str(start or gold_dir))
-                loader = DataLoader(examples, shuffle=True, batch_size=16)
-                student.fit(loader, epochs=1, warmup_steps=len(loader) // 10, output_path=str(out))
-            rows[f"bi-encoder, {name} + target silver"].append(cosine(out))
-    teacher = CrossEncoder(args.teacher, backend=args.teacher_backend)
-    rows["teacher (cross-encoder)"] = [sts_metrics(teacher.predict(list(zip(test["sentence1"], test["sentence2"]))),
-                                                   test["label"])["spearman"]]  # fmt: skip
+                train_bi(str(start or gold_dir), examples, 1, seed, out)
+            rows[f"bi-encoder, {name} + target silver"].append(bi_spearman(out, test))
+    rows["teacher (cross-encoder)"] = [cross_spearman(args.teacher, args.teacher_backend, test)]
     out = {"target": args.target, "pool_pairs": len(pool), "test_pairs": len(test), "teacher": args.teacher,
            "silver": silver, "student": args.student, "seeds": args.seeds, "environment": environment(),
            "rows": {k: {"test": v, "mean": float(np.mean(v)), "std": float(np.std(v, ddof=1)) if len(v) > 1 else 0.0}
