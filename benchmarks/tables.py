@@ -20,12 +20,13 @@ import statistics
 import sys
 from pathlib import Path
 
+from xenc.models import DEFAULT_MODEL  # the base of a recipe without --model
+
 HERE = Path(__file__).parent
 PAGES = (HERE / "README.md", HERE.parent / "docs" / "results.md")
 BLOCK = re.compile(r"(<!-- results/(?P<name>[\w.-]+\.md) -->\n)(?P<body>.*?)(<!-- end -->)", re.S)
 RECIPE_BLOCK = re.compile(r"(<!-- recipes: (?P<names>[\w. -]+?) -->\n)(?P<body>.*?)(<!-- end -->)", re.S)
 METRICS = ("spearman", "accuracy", "map")  # the headline metric of STS, NLI and answer selection
-DEFAULT_MODEL = "minilm-l6"  # xenc.models.DEFAULT_MODEL, the base of a recipe without --model
 TIMES = (("train_runtime", ""), ("wall_time_s", " (wall)"))  # training time per seed, else the whole run's
 
 
