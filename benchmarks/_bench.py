@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from xenc import ranking_metrics, retrieval
+from xenc.beir import BeirSplit
 from xenc.data import load
 from xenc.train import environment
 
@@ -115,31 +116,22 @@ def load_pairs(name: str, n: int | None) -> tuple[list[tuple[str, str]], np.ndar
     return pairs[:n], (labels[:n] if labels is not None else None)
 
 
-def scifact_candidates(first_stage: Path, k: int) -> tuple[list, list, dict, dict]:
-    """(query id, doc id) and (query, abstract) of the first stage's top k per SciFact test query, and qrels."""
-    test = load("scifact", split="test")
-    corpus, queries = test["corpus"], dict(zip(test["queries"]["_id"], test["queries"]["text"]))
-    docs = {d: f"{t} {x}".strip() for d, t, x in zip(corpus["_id"], corpus["title"], corpus["text"])}
-    run = json.loads(first_stage.read_text())["test"]
-    ids = retrieval.candidate_pairs(run, k)
-    return ids, [[queries[q], docs[d]] for q, d in ids], run, retrieval.qrels_from_dataset(test["qrels"])
-
-
-def scifact_calibration(rng) -> tuple[list, dict]:
-    """(claim, cited abstract) and (claim, random abstract) pairs of SciFact train: 300 to calibrate on, 400 (with
-    labels 1 / 0) for the guard, from different claims."""
-    train = load("scifact", split="train")
-    corpus, queries = train["corpus"], dict(zip(train["queries"]["_id"], train["queries"]["text"]))
-    docs = {d: f"{t} {x}".strip() for d, t, x in zip(corpus["_id"], corpus["title"], corpus["text"])}
-    doc_ids, qrels = list(docs), retrieval.qrels_from_dataset(train["qrels"])
-    claims = [q for q in rng.permutation(sorted(qrels)) if q in queries]
-    pairs = []
-    for q in claims:
-        relevant = next(iter(qrels[q]))
-        pairs += [([queries[q], docs[relevant]], 1), ([queries[q], docs[doc_ids[rng.integers(len(doc_ids))]]], 0)]
-    calibration = [p for p, _ in pairs[:300]]
-    guard = {"pairs": [p for p, _ in pairs[300:700]], "labels": [y for _, y in pairs[300:700]]}
-    return calibration, guard
+def scifact_rerank(first_stage: Path, k: int, seed: int = 0) -> dict:
+    """What a SciFact reranker is checked on: `calibration`, 300 pairs of training claims (a cited and a random
+    abstract each); `guard`, the first stage's top `k` of the held-out dev claims, labelled by their qrels, with
+    query ids (xenc's guard then judges MAP over each claim's candidates); `test`, the top `k` of the test claims as
+    (query id, doc id) `ids` and text `pairs`, with the `run` and `qrels` that NDCG@10 is read from."""
+    split, runs, rng = BeirSplit.load("scifact"), json.loads(first_stage.read_text()), np.random.default_rng(seed)
+    calibration = []
+    for q in rng.permutation(sorted(split.fit))[:150]:
+        cited, other = next(iter(split.fit[q])), split.doc_ids[rng.integers(len(split.docs))]
+        calibration += [[split.queries[q], split.docs[cited]], [split.queries[q], split.docs[other]]]
+    dev, test = (retrieval.candidate_pairs(runs[name], k) for name in ("dev", "test"))
+    guard = {"pairs": [[split.queries[q], split.docs[d]] for q, d in dev], "qids": [int(q) for q, _ in dev],
+             "labels": [int(split.dev[q].get(d, 0) > 0) for q, d in dev]}  # fmt: skip
+    test_pairs = [[split.queries[q], split.docs[d]] for q, d in test]
+    return {"calibration": calibration, "guard": guard,
+            "test": {"ids": test, "pairs": test_pairs, "run": runs["test"], "qrels": split.test}}  # fmt: skip
 
 
 def rerank_ndcg(ids: list, scores, run: dict, qrels: dict, k: int) -> float:

@@ -3,7 +3,8 @@
 Usage (from the repository root): python benchmarks/backend_worker.py --contender NAME --model DIR --pairs PAIRS.json
 --max_length N [options: --help]. The peer's OpenVINO contenders need optimum-intel, which pins an older transformers:
 they run under `.venv-peer/bin/python` (`make peer-venv`); xenc is imported only by the xenc contenders. PAIRS.json
-and --calibration: JSON lists of [text_a, text_b]; --guard: {"pairs": [...], "labels": [...]}.
+and --calibration: JSON lists of [text_a, text_b]; --guard: {"pairs": [...], "labels": [...]}, and "qids" for a
+reranker.
 
 Protocol: after loading and one warm-up pass the worker prints {"ready": true, "load_s": ...}; then, per line on
 stdin: `run` -> {"seconds": one predict over all pairs}; `scores PATH [PAIRS]` -> the scores of the pairs (or of
@@ -93,6 +94,7 @@ def load_contender(args, out_dir: Path):
     if args.guard:
         raw = json.loads(Path(args.guard).read_text())
         guard = ([tuple(p) for p in raw["pairs"]], np.asarray(raw["labels"]))
+        guard += (np.asarray(raw["qids"]),) if "qids" in raw else ()  # a reranker: MAP over each query's candidates
     return xenc.CrossEncoder(
         args.model, max_length=args.max_length, backend="openvino", precision=precision,
         calibration_pairs=calibration, guard_pairs=guard, token_keep=args.token_keep if keep else 1.0,

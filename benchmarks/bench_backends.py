@@ -12,8 +12,10 @@ machine hit all contenders alike. A measurement during which other processes too
 thrown away and repeated (up to 3 times; the count is reported). Afterwards every contender scores the pairs once
 more for the quality columns: largest |score difference| to the peer's torch fp32 scores and, on STSb, the test
 Spearman and its change. int8 contenders calibrate on 300 STSb train pairs; xenc's quality guard checks them on 500
-STSb dev pairs. Inputs (`_bench.load_pairs`): `stsb` (1,379 test pairs, max_length 128) and `scifact` (the 339
-(query, title + abstract) test pairs of the qrels, max_length 256). Writes results/backends_<input>.{md,json}.
+STSb dev pairs (a SciFact reranker, `--scifact-model`: calibrated on training claims, guarded on its first stage's
+candidates for held-out dev claims). Inputs (`_bench.load_pairs`): `stsb` (1,379 test pairs, max_length 128) and
+`scifact` (the 339 (query, title + abstract) test pairs of the qrels, max_length 256). Writes
+results/backends_<input>.{md,json}.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from _bench import load_pairs, markdown_table, report, rerank_ndcg, scifact_calibration, scifact_candidates
+from _bench import load_pairs, markdown_table, report, rerank_ndcg, scifact_rerank
 
 from xenc import sts_metrics
 from xenc.backends import QUALITY_TOLERANCE
@@ -89,21 +91,16 @@ class Worker:
         return seconds, others > busy_limit
 
 
-def write_inputs(
-    name: str, folder: Path, scifact_model: str | None, n: int | None = None
-) -> tuple[list[str], np.ndarray | None, int]:
+def write_inputs(name: str, folder: Path, rerank: dict | None, n: int | None) -> tuple[list, np.ndarray | None, int]:
     """Pairs, calibration and guard files for the workers; returns their flags, the labels and max_length.
 
-    STSb: calibration on STSb train, guard on STSb dev. SciFact with its reranker: calibration and guard on
-    candidates of the held-out train claims' first stage would need the mining of notebook 03; here calibration is
-    300 SciFact train pairs, half (claim, cited abstract) and half (claim, random abstract), and the guard 400 such
-    pairs of other claims, labelled 1 / 0."""
+    STSb models: calibration on 300 STSb train pairs, guard on 500 STSb dev pairs (Spearman). A SciFact reranker
+    (`rerank`, from `_bench.scifact_rerank`): calibration on training claims, guard on the first stage's candidates
+    for the held-out dev claims (MAP over each claim's candidates)."""
     pairs, labels = load_pairs(name, n)
-    rng = np.random.default_rng(0)
-    if name == "scifact" and scifact_model:
-        calibration, guard = scifact_calibration(rng)
-        return _write(folder, pairs, calibration, guard, 256), None, 256
-    stsb = load("stsb")
+    if rerank:
+        return _write(folder, pairs, rerank["calibration"], rerank["guard"], 256), None, 256
+    rng, stsb = np.random.default_rng(0), load("stsb")
     train, dev = stsb["train"], stsb["validation"]
     calibration = [[train["sentence1"][i], train["sentence2"][i]] for i in rng.permutation(len(train))[:300]]
     rows = rng.permutation(len(dev))[:500]
@@ -123,7 +120,8 @@ def _write(folder: Path, pairs, calibration, guard, max_length: int) -> list[str
 def bench_input(name: str, args: argparse.Namespace) -> None:
     folder = Path(tempfile.mkdtemp(prefix=f"backends-{name}-"))
     scifact_model = args.scifact_model if name == "scifact" else None
-    flags, labels, max_length = write_inputs(name, folder, scifact_model, args.n)
+    rerank = scifact_rerank(Path(args.first_stage), args.k) if scifact_model else None
+    flags, labels, max_length = write_inputs(name, folder, rerank, args.n)
     model = scifact_model or args.model
     flags += ["--model", model, "--threads", str(args.threads), "--out_dir", str(folder), "--device", args.device,
               "--batch_size", str(args.batch_size)]  # fmt: skip
@@ -140,7 +138,7 @@ def bench_input(name: str, args: argparse.Namespace) -> None:
         if not contender.startswith("xenc-openvino-auto"):
             print(f"{contender}: ready ({worker.read()})", flush=True)
     times, retries = time_rounds(workers, args.rounds, args.busy)
-    ranking = scifact_candidates(Path(args.first_stage), args.k) if scifact_model else None
+    ranking = rerank["test"] if rerank else None
     scores, ndcg = score_all(workers, folder, ranking, args.k)
     rows = summarize(times, retries, scores, labels, len(json.loads((folder / "pairs.json").read_text())), ndcg)
     title = (f"Scoring backends, {name} ({len(scores[next(iter(scores))])} pairs, max_length {max_length}), batch "
@@ -153,7 +151,8 @@ def bench_input(name: str, args: argparse.Namespace) -> None:
     if any(c.endswith("-keep") for c in workers):
         title += f"; -keep: token_keep={args.token_keep}"
     if ranking:
-        title += f"; NDCG@10: the hybrid's top {args.k} reranked, {len(ranking[3])} test queries"
+        title += (f"; NDCG@10: the hybrid's top {args.k} reranked, {len(ranking['qrels'])} test queries; xenc's "
+                  f"guard: MAP on the top {args.k} of {len(set(rerank['guard']['qids']))} dev claims")  # fmt: skip
     report(
         f"backends_{name}" + (f"_{args.tag}" if args.tag else ""),
         title,
@@ -195,15 +194,15 @@ def score_all(workers: dict, folder: Path, ranking, k: int) -> tuple[dict, dict]
     """Every contender's scores of the timed pairs and, with a SciFact ranking, its NDCG@10 on the candidates."""
     scores, ndcg = {}, {}
     if ranking:
-        (folder / "candidates.json").write_text(json.dumps(ranking[1]))
+        (folder / "candidates.json").write_text(json.dumps(ranking["pairs"]))
     for contender, worker in workers.items():
         path = folder / f"{contender}.scores.json"
         worker.ask(f"scores {path}")
         scores[contender] = np.array(json.loads(path.read_text()))
         if ranking:
-            ids, _, run, qrels = ranking
             worker.ask(f"scores {path}.candidates {folder / 'candidates.json'}")
-            ndcg[contender] = rerank_ndcg(ids, json.loads(Path(f"{path}.candidates").read_text()), run, qrels, k)
+            candidate_scores = json.loads(Path(f"{path}.candidates").read_text())
+            ndcg[contender] = rerank_ndcg(ranking["ids"], candidate_scores, ranking["run"], ranking["qrels"], k)
         worker.close()
     return scores, ndcg
 

@@ -245,6 +245,21 @@ def test_auto_picks_a_precision_that_passed_its_guard_and_reuses_the_choice(mode
     assert again.precision == chosen and again.auto_choice == loose.auto_choice
 
 
+def test_auto_tries_token_keep_and_every_token_and_keeps_the_fastest_that_passes(model_dir, monkeypatch):
+    monkeypatch.setattr("xenc.pipeline.cpu_flags", lambda: {"amx_bf16"})  # bf16 (int8 needs calibration pairs)
+    given = {"guard_pairs": (PAIRS[32:], LABELS[32:]), "token_keep": 0.5}
+    strict = CrossEncoder(str(model_dir), backend="openvino", precision="auto", quality_tolerance=-1.0, **given)
+    np.testing.assert_allclose(strict.predict(PAIRS), CrossEncoder(str(model_dir)).predict(PAIRS), atol=1e-5)
+    figures = strict.auto_choice["figures"]
+    assert list(figures) == ["fp32", "bf16", "fp32 with token_keep=0.5", "bf16 with token_keep=0.5"]
+    assert (strict.precision, strict.token_keep) == ("fp32", 1.0)  # nothing approximate passes: exact, every token
+    loose = CrossEncoder(str(model_dir), backend="openvino", precision="auto", quality_tolerance=1.0, **given)
+    loose.predict(PAIRS[:2])
+    fastest = max(loose.auto_choice["figures"].values(), key=lambda figure: figure["pairs_per_s"])
+    assert (loose.precision, loose.token_keep) == (fastest["precision"], fastest["token_keep"])
+    assert loose.quality_check is None or loose.quality_check["token_keep"] == loose.token_keep
+
+
 def test_the_cpu_decides_which_precisions_auto_tries():
     from xenc.machine import fast_precisions
 

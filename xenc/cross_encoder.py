@@ -43,8 +43,9 @@ class CrossEncoder:
             (made on first use and again whenever the fp32 weights change). bf16 is the fast path on CPUs with
             AMX and on GPUs; its accuracy cost is in the README's "Performance". Training (`fit`) and saved
             weights stay fp32. With `backend="openvino"` also `int8` (static, calibrated on pairs) and `auto`: on
-            first use, the fastest of fp32 and what this CPU offers (bf16 with AMX, int8 with VNNI) whose guard
-            passes, timed on the guard pairs; the choice and its figures are saved beside the conversion.
+            first use, the fastest of fp32 and what this CPU offers (bf16 with AMX, int8 with VNNI), each with
+            `token_keep` and with every token, whose guard passes, timed on the guard pairs; the choice and its
+            figures are saved beside the conversion.
         backend: `torch` (default) or `openvino` (CPU; `pip install "xenc[fast]"`): `predict` runs an OpenVINO
             conversion of the model, cached beside it (see `xenc.backends`); fp32 there gives torch's scores.
         calibration_pairs: pairs int8 is calibrated on; default: a sample of the model's own training pairs
@@ -126,6 +127,7 @@ class CrossEncoder:
         check_scoring_model(self)
         self.quality_check = None  # the guard's numbers once a non-fp32 OpenVINO path was checked
         self.auto_choice = None  # precision="auto": the precision chosen on first use and the figures it rests on
+        self._exact_guard = (None, None)  # the exact fp32 logits of the guard pairs, for every path guarded on them
         self.last_truncated = 0  # pairs the last predict cut at max_length (also logged as a warning)
         self._low_precision = (None, None)  # (fp32 weights' version key, their bf16/fp16 copy)
 

@@ -127,8 +127,9 @@ def scoring_model(ce) -> torch.nn.Module:
 
 
 def choose_precision(ce) -> str:
-    """`precision="auto"`: of fp32 and the approximate precisions this CPU offers (`machine.fast_precisions`), the
-    fastest on the guard pairs whose guard passes; recorded beside the conversions with its figures and reused."""
+    """`precision="auto"`: of fp32 and the approximate precisions this CPU offers (`machine.fast_precisions`), each
+    with `token_keep` and (when it is below 1) with every token, the fastest on the guard pairs whose guard passes;
+    sets `ce.token_keep` to the chosen one; recorded beside the conversions with its figures and reused."""
     pairs, labels, *qids = ce.guard_pairs or own_pairs(ce.model_path, "eval", GUARD_PAIRS)
     trained_here = has_own_pairs(ce.model_path)
     candidates = [p for p in fast_precisions(cpu_flags()) if p != "int8" or ce.calibration_pairs or trained_here]
@@ -136,28 +137,41 @@ def choose_precision(ce) -> str:
                       ce.token_keep, ce.max_length, *(np.asarray(q).tolist() for q in qids)])  # fmt: skip
     name = f"{weights_hash(ce.model)}-auto-{hashlib.sha256(key.encode()).hexdigest()[:8]}.json"
     record = conversion_folder(ce.model_path) / name
-    if record.is_file():
-        ce.auto_choice = json.loads(record.read_text())
-        return ce.auto_choice["precision"]
-    figures = {}
+    if not record.is_file():
+        record.parent.mkdir(parents=True, exist_ok=True)
+        record.write_text(json.dumps(timed_choice(ce, candidates, pairs), indent=2))
+    ce.auto_choice = json.loads(record.read_text())
+    ce.token_keep = ce.auto_choice.get("token_keep", ce.token_keep)
+    return ce.auto_choice["precision"]
+
+
+def timed_choice(ce, candidates: list[str], pairs: list) -> dict:
+    """Time every (precision, token_keep) path on the guard pairs, guard it, and pick the fastest that passes."""
+    paths = [(p, keep) for keep in dict.fromkeys([1.0, ce.token_keep]) for p in ["fp32", *candidates]]
+    figures, probe = {}, [tuple(p) for p in pairs[:PROBE_PAIRS]]
     with warnings.catch_warnings():  # a candidate's failed guard is a figure here, not a fallback to warn about
         warnings.simplefilter("ignore")
-        for precision in ["fp32", *candidates]:
-            ce.precision, ce.quality_check = precision, None
-            seconds = probe_seconds(ce, openvino_with_guard(ce), [tuple(p) for p in pairs[:PROBE_PAIRS]])
+        for precision, keep in paths:
+            ce.precision, ce.token_keep, ce.quality_check = precision, keep, None
+            seconds = probe_seconds(ce, openvino_with_guard(ce), probe)
             check = ce.quality_check or {}
-            figures[precision] = {"pairs_per_s": min(PROBE_PAIRS, len(pairs)) / seconds,
-                                  "change_bound": check.get("change_bound", 0.0),
-                                  "passed": not check or check["change_bound"] <= ce.quality_tolerance}  # fmt: skip
-    passed = [p for p in figures if figures[p]["passed"]]  # exact fp32 always passes (no guard: no check)
-    chosen = max(passed, key=lambda p: figures[p]["pairs_per_s"]) if passed else "fp32"  # fp32: exact, as the guard
-    ce.auto_choice = {"precision": chosen, "figures": figures, "cpu": cpu_description()}
-    record.parent.mkdir(parents=True, exist_ok=True)
-    record.write_text(json.dumps(ce.auto_choice, indent=2))
+            bound = check.get("change_bound", 0.0)  # exact fp32: no guard, no check, always passes
+            figures[fast_name(ce)] = {
+                "precision": precision,
+                "token_keep": keep,
+                "pairs_per_s": len(probe) / seconds,
+                "change_bound": bound,
+                "passed": not check or bound <= ce.quality_tolerance,
+            }
+    chosen = max((f for f in figures.values() if f["passed"]), key=lambda f: f["pairs_per_s"])
     shown = ", ".join(f"{p} {f['pairs_per_s']:.0f} pairs/s{'' if f['passed'] else ' (guard failed)'}"
                       for p, f in figures.items())  # fmt: skip
-    logger.warning("precision='auto' chose %s on %s: %s", chosen, ce.auto_choice["cpu"], shown)
-    return chosen
+    choice = {"precision": chosen["precision"], "token_keep": chosen["token_keep"], "figures": figures,
+              "cpu": cpu_description()}  # fmt: skip
+    # the chosen path's own check is set when predict builds it
+    ce.precision, ce.token_keep, ce.quality_check = chosen["precision"], chosen["token_keep"], None
+    logger.warning("precision='auto' chose %s on %s: %s", fast_name(ce), choice["cpu"], shown)
+    return choice
 
 
 def probe_seconds(ce, scorer, pairs: list) -> float:
@@ -233,7 +247,11 @@ def guard_metrics(ce, scorer: OpenVINOScorer, pairs: list, labels: np.ndarray,
     truncated, quiet, training = ce.last_truncated, tqdm(disable=True), ce.model.training
     ce.model.eval()
     pairs = [tuple(p) for p in pairs]
-    exact, fast = (chunk_logits(ce, m, pairs, 32, "longest_first", quiet).float().numpy() for m in (ce.model, scorer))
+    # the exact logits are the same for every path `auto` guards: computed once per weights, pairs and length
+    key = (id(ce.model), sum(p._version for p in ce.model.parameters()), ce.max_length, hash(tuple(pairs)))
+    if ce._exact_guard[0] != key:
+        ce._exact_guard = (key, chunk_logits(ce, ce.model, pairs, 32, "longest_first", quiet).float().numpy())
+    exact, fast = ce._exact_guard[1], chunk_logits(ce, scorer, pairs, 32, "longest_first", quiet).float().numpy()
     ce.last_truncated = truncated
     ce.model.train(training)
     (metric, before), (_, after) = task_metric(exact, labels, qids), task_metric(fast, labels, qids)
