@@ -1,4 +1,4 @@
-"""benchmarks/README.md and docs/results.md show the benchmark scripts' own tables (benchmarks/tables.py), never
+"""benchmarks/README.md and docs/results.md show the benchmark scripts' own tables (scripts/tables.py), never
 numbers typed by hand."""
 
 import importlib.util
@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
-spec = importlib.util.spec_from_file_location("tables", BENCHMARKS / "tables.py")
+SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
+spec = importlib.util.spec_from_file_location("tables", SCRIPTS / "tables.py")
 tables = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(tables)
 
@@ -17,7 +17,7 @@ spec.loader.exec_module(tables)
 def test_the_page_tables_are_the_results_files(page):
     text = page.read_text()
     assert text.count("<!-- end -->") >= 3
-    assert tables.render(text) == text, "run python benchmarks/tables.py"
+    assert tables.render(text) == text, "run python scripts/tables.py"
 
 
 def test_a_block_is_filled_from_its_file_and_a_missing_file_is_named(tmp_path):

@@ -2,8 +2,8 @@
 `xenc reproduce` record, so no number in a table is typed by hand.
 
 Usage (from the repository root):
-    python benchmarks/tables.py            # rewrite the generated blocks
-    python benchmarks/tables.py --check    # exit 1 when a block differs from its results file (the test suite runs it)
+    python scripts/tables.py            # rewrite the generated blocks
+    python scripts/tables.py --check    # exit 1 when a block differs from its results file (the test suite runs it)
 
 Two kinds of block, each ending at `<!-- end -->`:
 - `<!-- results/NAME.md -->` receives benchmarks/results/NAME.md without its title line (the prose above the block
@@ -22,8 +22,9 @@ from pathlib import Path
 
 from xenc.models import DEFAULT_MODEL  # the base of a recipe without --model
 
-HERE = Path(__file__).parent
-PAGES = (HERE / "README.md", HERE.parent / "docs" / "results.md")
+ROOT = Path(__file__).parent.parent
+HERE = ROOT / "benchmarks"
+PAGES = (HERE / "README.md", ROOT / "docs" / "results.md")
 BLOCK = re.compile(r"(<!-- results/(?P<name>[\w.-]+\.md) -->\n)(?P<body>.*?)(<!-- end -->)", re.S)
 RECIPE_BLOCK = re.compile(r"(<!-- recipes: (?P<names>[\w. -]+?) -->\n)(?P<body>.*?)(<!-- end -->)", re.S)
 METRICS = ("spearman", "accuracy", "map")  # the headline metric of STS, NLI and answer selection
@@ -102,7 +103,7 @@ def main() -> None:
         current = path.read_text()
         fresh = render(current)
         if args.check and fresh != current:
-            sys.exit(f"{path.name} is out of date with benchmarks/results/: run python benchmarks/tables.py")
+            sys.exit(f"{path.name} is out of date with benchmarks/results/: run python scripts/tables.py")
         if not args.check:
             path.write_text(fresh)
 
