@@ -150,6 +150,12 @@ def main_() -> None:
         return transfer(args)
     if args.gold_pairs:
         return scarce(args)
+    in_domain(args)
+
+
+def in_domain(args) -> None:
+    """In-domain on all of STSb train: the `stsb-bi` recipe (gold only, its seeds) against gold + the teacher's
+    silver."""
     folder = Path(args.runs) / "augsbert" / f"{args.student}-{args.sampler}-k{args.k}"
     train = load("stsb", split="train")
     gold = list(zip(train["sentence1"], train["sentence2"]))
