@@ -253,6 +253,7 @@ def test_auto_tries_token_keep_and_every_token_and_keeps_the_fastest_that_passes
     figures = strict.auto_choice["figures"]
     assert list(figures) == ["fp32", "bf16", "fp32 with token_keep=0.5", "bf16 with token_keep=0.5"]
     assert (strict.precision, strict.token_keep) == ("fp32", 1.0)  # nothing approximate passes: exact, every token
+    assert strict.quality_tolerance == -1.0 and figures["fp32"]["change_bound"] is None  # the user's tolerance back
     loose = CrossEncoder(str(model_dir), backend="openvino", precision="auto", quality_tolerance=1.0, **given)
     loose.predict(PAIRS[:2])
     fastest = max(loose.auto_choice["figures"].values(), key=lambda figure: figure["pairs_per_s"])

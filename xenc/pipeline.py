@@ -148,35 +148,30 @@ def choose_precision(ce) -> str:
 def timed_choice(ce, candidates: list[str], pairs: list) -> dict:
     """Time every (precision, token_keep) path on the guard pairs, guard it, and pick the fastest that passes."""
     paths = [(p, keep) for keep in dict.fromkeys([1.0, ce.token_keep]) for p in ["fp32", *candidates]]
-    figures, probe = {}, [tuple(p) for p in pairs[:PROBE_PAIRS]]
-    with warnings.catch_warnings():  # a candidate's failed guard is a figure here, not a fallback to warn about
-        warnings.simplefilter("ignore")
+    tolerance, figures = ce.quality_tolerance, {}
+    try:
+        ce.quality_tolerance = math.inf  # each path is timed itself, not its fallback to fp32; its bound judged here
         for precision, keep in paths:
             ce.precision, ce.token_keep, ce.quality_check = precision, keep, None
-            seconds = probe_seconds(ce, openvino_with_guard(ce), probe)
-            check = ce.quality_check or {}
-            bound = check.get("change_bound", 0.0)  # exact fp32: no guard, no check, always passes
-            figures[fast_name(ce)] = {
-                "precision": precision,
-                "token_keep": keep,
-                "pairs_per_s": len(probe) / seconds,
-                "change_bound": bound,
-                "passed": not check or bound <= ce.quality_tolerance,
-            }
+            pairs_per_s = min(PROBE_PAIRS, len(pairs)) / probe_seconds(ce, openvino_with_guard(ce), pairs)
+            bound = (ce.quality_check or {}).get("change_bound")  # None: exact fp32, no guard, always passes
+            passed = bound is None or bound <= tolerance
+            figures[fast_name(ce)] = {"precision": precision, "token_keep": keep, "pairs_per_s": pairs_per_s,
+                                      "change_bound": bound, "passed": passed}  # fmt: skip
+    finally:
+        ce.quality_tolerance = tolerance
     chosen = max((f for f in figures.values() if f["passed"]), key=lambda f: f["pairs_per_s"])
-    shown = ", ".join(f"{p} {f['pairs_per_s']:.0f} pairs/s{'' if f['passed'] else ' (guard failed)'}"
-                      for p, f in figures.items())  # fmt: skip
-    choice = {"precision": chosen["precision"], "token_keep": chosen["token_keep"], "figures": figures,
-              "cpu": cpu_description()}  # fmt: skip
     # the chosen path's own check is set when predict builds it
     ce.precision, ce.token_keep, ce.quality_check = chosen["precision"], chosen["token_keep"], None
-    logger.warning("precision='auto' chose %s on %s: %s", fast_name(ce), choice["cpu"], shown)
-    return choice
+    shown = ", ".join(f"{p} {f['pairs_per_s']:.0f} pairs/s{'' if f['passed'] else ' (guard failed)'}"
+                      for p, f in figures.items())  # fmt: skip
+    logger.warning("precision='auto' chose %s on %s: %s", fast_name(ce), cpu_description(), shown)
+    return {"precision": ce.precision, "token_keep": ce.token_keep, "figures": figures, "cpu": cpu_description()}
 
 
 def probe_seconds(ce, scorer, pairs: list) -> float:
-    """The best of 2 timed passes of `scorer` over `pairs` (after one warm-up pass)."""
-    quiet, times = tqdm(disable=True), []
+    """The best of 2 timed passes of `scorer` over the first `PROBE_PAIRS` of `pairs` (after one warm-up pass)."""
+    quiet, times, pairs = tqdm(disable=True), [], [tuple(p) for p in pairs[:PROBE_PAIRS]]
     for _ in range(3):
         start = time.perf_counter()
         chunk_logits(ce, scorer, pairs, 32, "longest_first", quiet)
