@@ -16,7 +16,7 @@ from xenc import CrossEncoder
 from xenc.backends import conversion_folder, weights_hash
 from xenc.first_token import SCORER_VERSION, first_token_scorer
 from xenc.metrics import rerank_metrics
-from xenc.pipeline import scoring_model
+from xenc.pipeline import AUTO_VERSION, scoring_model
 
 pytest.importorskip("openvino", reason='the OpenVINO backend needs pip install "xenc[fast]"')
 rng = np.random.default_rng(0)
@@ -243,6 +243,7 @@ def test_auto_picks_a_precision_that_passed_its_guard_and_reuses_the_choice(mode
     with patch("xenc.pipeline.probe_seconds", side_effect=AssertionError("timed")):
         again.predict(PAIRS[:2])  # the recorded choice: nothing timed again
     assert again.precision == chosen and again.auto_choice == loose.auto_choice
+    assert len(list((model_dir / "openvino").glob(f"*-auto{AUTO_VERSION}-*.json"))) == 2  # strict and loose choices
 
 
 def test_auto_tries_token_keep_and_every_token_and_keeps_the_fastest_that_passes(model_dir, monkeypatch):

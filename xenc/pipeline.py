@@ -39,6 +39,7 @@ from .scoring import PRECISIONS, chunk_logits
 
 logger = logging.getLogger(__name__)
 PROBE_PAIRS = 256  # guard pairs timed per candidate precision by precision="auto"
+AUTO_VERSION = 2  # the rule behind a recorded choice (2: with and without token_keep, each path timed itself)
 NEEDS_CALIBRATION = (
     'precision="int8" needs calibration pairs: pass calibration_pairs=[(text_a, text_b), ...] (a few hundred pairs '
     "of your task), or load a model trained by `xenc train`."
@@ -135,7 +136,8 @@ def choose_precision(ce) -> str:
     candidates = [p for p in fast_precisions(cpu_flags()) if p != "int8" or ce.calibration_pairs or trained_here]
     key = json.dumps([[list(p) for p in pairs], np.asarray(labels).tolist(), candidates, ce.quality_tolerance,
                       ce.token_keep, ce.max_length, *(np.asarray(q).tolist() for q in qids)])  # fmt: skip
-    name = f"{weights_hash(ce.model)}-auto-{hashlib.sha256(key.encode()).hexdigest()[:8]}.json"
+    # a record made under an earlier AUTO_VERSION is another file: never reused
+    name = f"{weights_hash(ce.model)}-auto{AUTO_VERSION}-{hashlib.sha256(key.encode()).hexdigest()[:8]}.json"
     record = conversion_folder(ce.model_path) / name
     if not record.is_file():
         record.parent.mkdir(parents=True, exist_ok=True)
