@@ -89,7 +89,7 @@ def check_model(model: str, tolerance: float, keeps: list[float], first_stage: P
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("models", nargs="+", help="folders written by `xenc train` / `xenc reproduce`")
+    parser.add_argument("models", nargs="+", help="xenc train / reproduce folders, or rerank_sweep.py's")
     parser.add_argument("--tolerance", type=float, default=QUALITY_TOLERANCE)
     parser.add_argument("--token_keep", type=float, nargs="+", default=[1.0, 0.5], help="each with bf16 and int8")
     parser.add_argument("--tag", help="appended to the results' file name (guard_check_<tag>)")

@@ -262,6 +262,18 @@ def test_auto_tries_token_keep_and_every_token_and_keeps_the_fastest_that_passes
     assert loose.quality_check is None or loose.quality_check["token_keep"] == loose.token_keep
 
 
+def test_an_interrupted_auto_choice_leaves_the_model_to_choose_again(model_dir, monkeypatch):
+    monkeypatch.setattr("xenc.pipeline.cpu_flags", lambda: {"amx_bf16"})
+    model = CrossEncoder(str(model_dir), backend="openvino", precision="auto", token_keep=0.5,
+                         guard_pairs=(PAIRS[32:], LABELS[32:]))  # fmt: skip
+    with patch("xenc.pipeline.probe_seconds", side_effect=KeyboardInterrupt), pytest.raises(KeyboardInterrupt):
+        model.predict(PAIRS[:2])
+    assert (model.precision, model.token_keep, model.quality_tolerance) == ("auto", 0.5, 0.005)
+    assert model.quality_check is None and not list((model_dir / "openvino").glob("*-auto*"))  # no record written
+    model.predict(PAIRS[:2])
+    assert model.auto_choice is not None and model.precision != "auto"
+
+
 def test_the_cpu_decides_which_precisions_auto_tries():
     from xenc.machine import fast_precisions
 

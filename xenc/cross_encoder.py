@@ -60,7 +60,9 @@ class CrossEncoder:
         token_keep: below 1 (OpenVINO, BERT-family and MPNet classifiers), an approximation checked by the same
             guard: the last third of the layers sees only this fraction of each pair's tokens, those the first
             token attends to most (int8 `mpnet-base` on 256-token pairs: 0.5 is 1.14x faster; see the README).
-            Guard it with pairs like those you score (for a reranker: its first stage's candidates).
+            Guard it with pairs like those you score (for a reranker: its first stage's candidates). With
+            `precision="auto"` it is what may be chosen: auto also tries every token and sets `token_keep` to 1 when
+            that path wins.
 
     Example:
         >>> model = CrossEncoder("minilm-l6", num_labels=1)  # doctest: +SKIP

@@ -10,6 +10,7 @@ import hashlib
 import json
 import logging
 import math
+import os
 import sys
 import time
 import warnings
@@ -134,14 +135,17 @@ def choose_precision(ce) -> str:
     pairs, labels, *qids = ce.guard_pairs or own_pairs(ce.model_path, "eval", GUARD_PAIRS)
     trained_here = has_own_pairs(ce.model_path)
     candidates = [p for p in fast_precisions(cpu_flags()) if p != "int8" or ce.calibration_pairs or trained_here]
+    calibration = [list(p) for p in ce.calibration_pairs or []]
     key = json.dumps([[list(p) for p in pairs], np.asarray(labels).tolist(), candidates, ce.quality_tolerance,
-                      ce.token_keep, ce.max_length, *(np.asarray(q).tolist() for q in qids)])  # fmt: skip
+                      ce.token_keep, ce.max_length, calibration, *(np.asarray(q).tolist() for q in qids)])  # fmt: skip
     # a record made under an earlier AUTO_VERSION is another file: never reused
     name = f"{weights_hash(ce.model)}-auto{AUTO_VERSION}-{hashlib.sha256(key.encode()).hexdigest()[:8]}.json"
     record = conversion_folder(ce.model_path) / name
     if not record.is_file():
         record.parent.mkdir(parents=True, exist_ok=True)
-        record.write_text(json.dumps(timed_choice(ce, candidates, pairs), indent=2))
+        partial_record = record.with_suffix(f".{os.getpid()}.tmp")  # whole or absent: a reader never sees half
+        partial_record.write_text(json.dumps(timed_choice(ce, candidates, pairs), indent=2))
+        partial_record.replace(record)
     ce.auto_choice = json.loads(record.read_text())
     ce.token_keep = ce.auto_choice.get("token_keep", ce.token_keep)
     return ce.auto_choice["precision"]
@@ -150,7 +154,7 @@ def choose_precision(ce) -> str:
 def timed_choice(ce, candidates: list[str], pairs: list) -> dict:
     """Time every (precision, token_keep) path on the guard pairs, guard it, and pick the fastest that passes."""
     paths = [(p, keep) for keep in dict.fromkeys([1.0, ce.token_keep]) for p in ["fp32", *candidates]]
-    tolerance, figures = ce.quality_tolerance, {}
+    tolerance, figures, given = ce.quality_tolerance, {}, (ce.precision, ce.token_keep, ce.quality_check)
     try:
         ce.quality_tolerance = math.inf  # each path is timed itself, not its fallback to fp32; its bound judged here
         for precision, keep in paths:
@@ -160,6 +164,9 @@ def timed_choice(ce, candidates: list[str], pairs: list) -> dict:
             passed = bound is None or bound <= tolerance
             figures[fast_name(ce)] = {"precision": precision, "token_keep": keep, "pairs_per_s": pairs_per_s,
                                       "change_bound": bound, "passed": passed}  # fmt: skip
+    except BaseException:
+        ce.precision, ce.token_keep, ce.quality_check = given  # still "auto": the next predict chooses again
+        raise
     finally:
         ce.quality_tolerance = tolerance
     chosen = max((f for f in figures.values() if f["passed"]), key=lambda f: f["pairs_per_s"])
@@ -244,8 +251,9 @@ def guard_metrics(ce, scorer: OpenVINOScorer, pairs: list, labels: np.ndarray,
     truncated, quiet, training = ce.last_truncated, tqdm(disable=True), ce.model.training
     ce.model.eval()
     pairs = [tuple(p) for p in pairs]
-    # the exact logits are the same for every path `auto` guards: computed once per weights, pairs and length
-    key = (id(ce.model), sum(p._version for p in ce.model.parameters()), ce.max_length, hash(tuple(pairs)))
+    # the exact logits are the same for every path `auto` guards: computed once per weights (their contents), pairs
+    # and length
+    key = (weights_hash(ce.model), ce.max_length, hash(tuple(pairs)))
     if ce._exact_guard[0] != key:
         ce._exact_guard = (key, chunk_logits(ce, ce.model, pairs, 32, "longest_first", quiet).float().numpy())
     exact, fast = ce._exact_guard[1], chunk_logits(ce, scorer, pairs, 32, "longest_first", quiet).float().numpy()
