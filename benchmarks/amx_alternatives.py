@@ -2,7 +2,8 @@
 batching, OpenVINO streams, another attention-bias layout, bf16, torch eager and inductor; and where int8's time goes.
 
 Usage (from the repository root, nothing else running; MODEL: `xenc reproduce stsb-mpnet --seeds 42`):
-    XENC_DATA_DIR=../shared/data HF_HUB_OFFLINE=1 python benchmarks/amx_alternatives.py runs/reproduce-stsb-mpnet/seed-42
+    XENC_DATA_DIR=../shared/data HF_HUB_OFFLINE=1 python benchmarks/amx_alternatives.py \
+        runs/reproduce-stsb-mpnet/seed-42
 
 Every contender scores the same 64 SciFact@256 test pairs (every pair cut at 256 tokens), 2 threads, in rounds of
 rotated order; the int8 models calibrate on 300 STSb train pairs, as `bench_backends.py` does. Writes
@@ -35,7 +36,8 @@ class SplitBias(ft.MPNetFirstTokenScorer):
         position = mpnet.encoder.compute_position_bias(hidden[:1]).to(hidden.dtype)
         mask = ft.additive_mask(attention_mask, hidden.dtype)
         for i, layer in enumerate(layers):
-            att, scale, last = layer.attention.attn, layer.attention.attn.attention_head_size**-0.5, i == len(layers) - 1
+            att, last = layer.attention.attn, i == len(layers) - 1
+            scale = att.attention_head_size**-0.5
             queries = hidden[:, :1] if last else hidden
             attend = ft.attend_first if last else ft.attend
             bias = position[:, :, :1] + mask if last else position + mask
@@ -69,11 +71,14 @@ def contenders(path: str, pairs: list, calibration: list) -> tuple[dict, object]
         "OpenVINO int8, batch 32 (xenc's path)": openvino_runner(core.compile_model(int8, "CPU", latency), b32),
         "OpenVINO int8, batch 16": openvino_runner(core.compile_model(int8, "CPU", latency), b16),
         "OpenVINO int8, 2 streams of 1 thread, batch 16": openvino_runner(
-            core.compile_model(int8, "CPU", streams), b16, 2),
+            core.compile_model(int8, "CPU", streams), b16, 2
+        ),
         "OpenVINO int8, bias added in every layer": openvino_runner(
-            core.compile_model(quantize(split, tokenizer, calibration, 256), "CPU", latency), b32),
+            core.compile_model(quantize(split, tokenizer, calibration, 256), "CPU", latency), b32
+        ),
         "OpenVINO bf16": openvino_runner(
-            core.compile_model(graph, "CPU", {**latency, "INFERENCE_PRECISION_HINT": "bf16"}), b32),
+            core.compile_model(graph, "CPU", {**latency, "INFERENCE_PRECISION_HINT": "bf16"}), b32
+        ),
     }
     scorer = ft.first_token_scorer(model).to(torch.bfloat16)
     torch_batches = [{k: torch.from_numpy(v) for k, v in b.items()} for b in b32]
@@ -124,7 +129,8 @@ def main() -> None:
                                   "min_max": ("min-max", "s"), "x": ("x xenc's path", ".2f")})  # fmt: skip
     ops = op_times(profiled, batch)
     table += "\n\nWhere OpenVINO int8's time goes (one batch of 32 x 256, its own counters):\n\n" + markdown_table(
-        ops, {"name": ("operation (kernel)", "s"), "ms": ("ms", ".1f"), "share": ("% of counted", ".1f")})
+        ops, {"name": ("operation (kernel)", "s"), "ms": ("ms", ".1f"), "share": ("% of counted", ".1f")}
+    )
     title = f"Alternatives on long pairs, {args.model}, 64 SciFact@256 pairs, 2 threads, {args.rounds} rotated rounds"
     report(f"amx_alternatives_{args.tag}", title, table, {"rows": rows, "ops": ops})
 
