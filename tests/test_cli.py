@@ -171,3 +171,17 @@ def test_the_cpu_description_names_the_generation_and_the_speed_flags():
     text = cpu_description(one.format(0, 26) + one.format(1, 25))  # the first processor's fields
     assert text.startswith("AMD EPYC (family 26 model 2; avx512_bf16 avx2), ")
     assert cpu_description("model name\t: Some CPU\nflags\t: sse2\n").startswith("Some CPU (no avx2), ")
+
+
+def test_train_help_names_every_loss_from_the_loss_tables(capsys):
+    """A loss added to `xenc.losses` (or `xenc.bi_losses`) shows in `xenc train --help` without another edit."""
+    from xenc.bi_losses import BI_LOSSES
+    from xenc.losses import CROSS_LOSSES, DISTILLATION_LOSSES, GROUP_LOSSES
+
+    with pytest.raises(SystemExit):
+        cli(["train", "--help"])
+    text = " ".join(capsys.readouterr().out.split())  # argparse wraps the help
+    loss_help = text[text.rindex("--loss LOSS") : text.rindex("--teacher TEACHER")]  # the option, not usage
+    assert all(name in loss_help for name in [*CROSS_LOSSES, *BI_LOSSES]), loss_help
+    assert f"rerank with {' / '.join(DISTILLATION_LOSSES)}:" in text
+    assert f"rerank with {' / '.join(GROUP_LOSSES)}:" in text

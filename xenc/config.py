@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .bi_losses import check_bi_loss
+from .bi_losses import DEFAULT_BI_LOSS, check_bi_loss
 from .data.loading import ALIASES, CATALOG, dataset_task
 from .data.pairs import TRUNCATION
 from .lengths import DEFAULT_LENGTH, MIN_LENGTH
 from .models import DEFAULT_MODEL
-from .tasks import DISTILLATION_LOSSES, check_loss, get_task
+from .tasks import DISTILLATION_LOSSES, GROUP_LOSSES, TASKS, check_loss, get_task
 
 
 @dataclass
@@ -33,17 +33,22 @@ class XencArguments:
     loss: str | None = field(
         default=None,
         metadata={
-            "help": "cross (xenc.losses): bce (default) or mse for sts; ce for classes; bce, listwise, ranknet, "
-            "lambda, margin_mse, kl (with --teacher) for rerank. bi (xenc.bi_losses): cosine for sts, softmax for "
-            "classes, mnrl (in-batch negatives) for rerank (the defaults)."
+            "help": "cross (xenc.losses), per task, its default first: "
+            + "; ".join(f"{name}: {', '.join(task.losses)}" for name, task in TASKS.items())
+            + f" ({', '.join(DISTILLATION_LOSSES)} with --teacher). bi (xenc.bi_losses), the default per task: "
+            + ", ".join(f"{loss} for {name}" for name, loss in DEFAULT_BI_LOSS.items())
+            + "."
         },
     )
     teacher: str | None = field(
         default=None,
-        metadata={"help": "rerank with margin_mse / kl: a trained cross-encoder whose logits the model learns."},
+        metadata={
+            "help": f"rerank with {' / '.join(DISTILLATION_LOSSES)}: a trained cross-encoder whose logits the "
+            "model learns."
+        },
     )
     num_negatives: int = field(
-        default=7, metadata={"help": "rerank with listwise / ranknet / lambda: irrelevant candidates per group."}
+        default=7, metadata={"help": f"rerank with {' / '.join(GROUP_LOSSES)}: irrelevant candidates per group."}
     )
     train_split: str = field(default="train", metadata={"help": "Split to train on."})
     eval_split: str = field(default="validation", metadata={"help": "Split to evaluate on during training."})

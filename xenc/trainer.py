@@ -19,8 +19,9 @@ class CrossEncoderTrainer(Trainer):
             `rerank` (one relevance output). For `rerank`, evaluation data are flat candidate rows with `labels`
             (grades) and `qid`: each query's candidates are ranked and MAP, MRR@10 and NDCG@10 computed
             (`rerank_metrics`), gathered over all processes, so `load_best_model_at_end` picks by a ranking metric.
-        loss: `bce` (default for `sts` and `rerank`) or `mse`; `ce` for classes; `listwise`, `ranknet` or `lambda`
-            for `rerank` groups (`tokenize_groups` + `RerankCollator`).
+        loss: a name of `xenc.losses.CROSS_LOSSES` that trains `task` (default: the task's first,
+            `xenc.tasks.TASKS`); the grouped ones (`GROUP_LOSSES`) read `rerank` groups (`tokenize_groups` +
+            `RerankCollator`).
         **kwargs: everything `Trainer` takes (`model`, `args`, `train_dataset`, `eval_dataset`, `data_collator`...).
 
     Example:
