@@ -74,6 +74,16 @@ def test_hub_failure_without_mirror_says_how_to_fix(tmp_path, monkeypatch):
         load("sick-e")
 
 
+def test_hub_downloads_go_to_data_in_the_one_xenc_cache(tmp_path, monkeypatch):
+    from xenc.data.loading import _hub_cache
+
+    monkeypatch.setenv("XENC_CACHE_DIR", str(tmp_path / "mine"))
+    assert _hub_cache() == tmp_path / "mine" / "data"
+    monkeypatch.delenv("XENC_CACHE_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert _hub_cache() == tmp_path / "xdg" / "xenc" / "data"
+
+
 def _pairs(n, **extra):
     return {"sentence1": [f"a {i}" for i in range(n)], "sentence2": [f"b {i}" for i in range(n)], **extra}
 

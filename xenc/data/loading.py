@@ -10,6 +10,7 @@ from pathlib import Path
 
 from datasets import Dataset, DatasetDict
 
+from ..split_zip import cache_dir
 from . import hub, mirror
 
 
@@ -48,7 +49,9 @@ def data_dir() -> Path | None:
 
 
 def _hub_cache() -> Path:
-    return Path(os.environ.get("XENC_CACHE_DIR", Path.home() / ".cache" / "xenc" / "data"))
+    """Where Hub downloads are laid out as a mirror: `data/` in xenc's cache (`XENC_CACHE_DIR`, else
+    `$XDG_CACHE_HOME/xenc`, else `~/.cache/xenc`), beside the assembled models."""
+    return cache_dir() / "data"
 
 
 def dataset_task(name: str) -> str:
