@@ -27,9 +27,7 @@ class XencArguments:
         },
     )
     dataset: str = field(default="stsb", metadata={"help": f"Dataset name: {', '.join(sorted(CATALOG))}."})
-    task: str | None = field(
-        default=None, metadata={"help": "sts, nli, classification or rerank; default: the dataset's."}
-    )
+    task: str | None = field(default=None, metadata={"help": f"{', '.join(TASKS)}; default: the dataset's."})
     loss: str | None = field(
         default=None,
         metadata={
