@@ -88,10 +88,9 @@ def check_bi_loss(name: str | None, task: str) -> str:
     if task not in DEFAULT_BI_LOSS:
         raise ValueError(f"Unknown task {task!r}; use one of {list(DEFAULT_BI_LOSS)}.")
     name = name or DEFAULT_BI_LOSS[task]
-    fits = {"cosine": ("sts",), "softmax": ("nli", "classification"), "mnrl": ("rerank",)}
     if name not in BI_LOSSES:
         raise ValueError(f"Unknown bi-encoder loss {name!r}; use one of {list(BI_LOSSES)}.")
-    if task not in fits[name]:
+    if name != DEFAULT_BI_LOSS[task]:  # each loss fits the tasks it is the default of
         raise ValueError(f"Bi-encoder loss {name!r} does not fit task {task!r}; use {DEFAULT_BI_LOSS[task]!r}.")
     return name
 
