@@ -136,6 +136,7 @@ def test_int8_reads_calibration_and_guard_pairs_from_the_models_own_data(model_d
     model = CrossEncoder(str(model_dir), backend="openvino", precision="int8", quality_tolerance=1.0)
     model.predict(PAIRS[:4])
     assert model.quality_check["metric"] == "spearman"
+    assert model.quality_check["pairs"] == 1500  # every STSb dev pair: 500 left the bound too wide for 0.005
 
 
 def test_token_keep_runs_the_pruned_scorer_behind_the_guard(model_dir):

@@ -53,9 +53,9 @@ class CrossEncoder:
         guard_pairs: `(pairs, labels)` on which a non-fp32 OpenVINO path is checked before use: when its Spearman
             (one output) or accuracy moves by more than `quality_tolerance` from fp32, predict falls back to
             OpenVINO fp32 with a warning (`quality_check` holds the numbers: the metric of `fp32` and of the
-            `fast` path, the bound of its change). Default: the model's own dev pairs. `(pairs, labels,
-            query_ids)` guards a reranker by MAP over each query's candidates (the default for a model trained on
-            ranking data).
+            `fast` path, the bound of its change). Default: up to 1,500 of the model's own dev pairs. `(pairs,
+            labels, query_ids)` guards a reranker by MAP over each query's candidates (the default for a model
+            trained on ranking data).
         processor_kwargs: the peer's (sentence-transformers 6) name for `tokenizer_kwargs`; both are taken.
         token_keep: below 1 (OpenVINO, BERT-family and MPNet classifiers), an approximation checked by the same
             guard: the last third of the layers sees only this fraction of each pair's tokens, those the first
