@@ -11,7 +11,7 @@ each timing every contender once on all pairs of the input, in an order rotated 
 machine hit all contenders alike. A measurement during which other processes took more than `--busy` of a core is
 thrown away and repeated (up to 3 times; the count is reported). Afterwards every contender scores the pairs once
 more for the quality columns: largest |score difference| to the peer's torch fp32 scores and, on STSb, the test
-Spearman and its change. int8 contenders calibrate on 300 STSb train pairs; xenc's quality guard checks them on 500
+Spearman and its change. int8 contenders calibrate on 300 STSb train pairs; xenc's guard checks them on all 1,500
 STSb dev pairs (a SciFact reranker, `--scifact-model`: calibrated on training claims, guarded on its first stage's
 candidates for held-out dev claims). Inputs (`_bench.load_pairs`): `stsb` (1,379 test pairs, max_length 128) and
 `scifact` (the 339 (query, title + abstract) test pairs of the qrels, max_length 256). Writes
@@ -33,7 +33,7 @@ import numpy as np
 from _bench import load_pairs, markdown_table, report, rerank_ndcg, scifact_rerank
 
 from xenc import sts_metrics
-from xenc.backends import QUALITY_TOLERANCE
+from xenc.backends import GUARD_PAIRS, QUALITY_TOLERANCE
 from xenc.data import load
 
 HERE = Path(__file__).parent
@@ -94,16 +94,16 @@ class Worker:
 def write_inputs(name: str, folder: Path, rerank: dict | None, n: int | None) -> tuple[list, np.ndarray | None, int]:
     """Pairs, calibration and guard files for the workers; returns their flags, the labels and max_length.
 
-    STSb models: calibration on 300 STSb train pairs, guard on 500 STSb dev pairs (Spearman). A SciFact reranker
-    (`rerank`, from `_bench.scifact_rerank`): calibration on training claims, guard on the first stage's candidates
-    for the held-out dev claims (MAP over each claim's candidates)."""
+    STSb models: calibration on 300 STSb train pairs, guard on all 1,500 STSb dev pairs (Spearman). A SciFact
+    reranker (`rerank`, from `_bench.scifact_rerank`): calibration on training claims, guard on the first stage's
+    candidates for the held-out dev claims (MAP over each claim's candidates)."""
     pairs, labels = load_pairs(name, n)
     if rerank:
         return _write(folder, pairs, rerank["calibration"], rerank["guard"], 256), None, 256
     rng, stsb = np.random.default_rng(0), load("stsb")
     train, dev = stsb["train"], stsb["validation"]
     calibration = [[train["sentence1"][i], train["sentence2"][i]] for i in rng.permutation(len(train))[:300]]
-    rows = rng.permutation(len(dev))[:500]
+    rows = rng.permutation(len(dev))[:GUARD_PAIRS]  # as many as a trained model's own default guard
     guard = {"pairs": [[dev["sentence1"][i], dev["sentence2"][i]] for i in rows],
              "labels": [dev["label"][i] for i in rows]}  # fmt: skip
     max_length = 128 if name == "stsb" else 256
