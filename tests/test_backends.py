@@ -99,6 +99,34 @@ def test_int8_is_calibrated_on_pairs_and_checked_against_fp32(model_dir):
     assert again.quality_check == check
 
 
+def test_prepare_makes_the_conversion_and_guard_now_and_a_later_model_reuses_them(model_dir):
+    options = {"backend": "openvino", "precision": "bf16", "guard_pairs": (PAIRS, LABELS), "quality_tolerance": 1.0}
+    model = CrossEncoder(str(model_dir), **options)
+    report = model.prepare()
+    assert report["scores_with"].startswith("openvino bf16") and Path(report["artifact"]).is_file()
+    assert report["quality_check"] == model.quality_check and report["quality_check"]["pairs"] == 64
+    assert report["auto_choice"] is None and report["precision"] == "bf16"
+    again = CrossEncoder(str(model_dir), **options)
+    with patch("xenc.backends.convert", side_effect=AssertionError("converted")), \
+            patch("xenc.pipeline.chunk_logits", side_effect=AssertionError("scored")):  # fmt: skip
+        assert again.prepare() == report  # read from the saved conversion and guard record
+    np.testing.assert_allclose(again.predict(PAIRS), model.predict(PAIRS), atol=1e-6)
+
+
+def test_prepare_says_when_a_refused_guard_leaves_exact_fp32(model_dir):
+    model = CrossEncoder(str(model_dir), backend="openvino", precision="bf16", guard_pairs=(PAIRS, LABELS),
+                         quality_tolerance=-1.0)  # fmt: skip
+    with pytest.warns(UserWarning, match="instead"):
+        report = model.prepare()
+    assert report["scores_with"].startswith("openvino fp32") and report["artifact"].endswith("-fp32.xml")
+    assert report["quality_check"]["change_bound"] > -1.0
+
+
+def test_prepare_on_torch_names_the_torch_path(model_dir):
+    assert CrossEncoder(str(model_dir)).prepare()["scores_with"] == "torch fp32"
+    assert CrossEncoder(str(model_dir)).prepare()["artifact"] is None
+
+
 def test_a_guard_record_holds_for_its_max_length_only(model_dir):
     for length in (32, 64):  # the guard scores at max_length: another length is measured again, not read
         CrossEncoder(str(model_dir), backend="openvino", precision="bf16", max_length=length,

@@ -104,6 +104,18 @@ def test_predict_on_openvino_gives_the_same_scores(tiny_model_dir, tmp_path):
     assert pd.read_csv(out)["score"].to_numpy() == pytest.approx(expected, abs=1e-5)
 
 
+def test_prepare_prints_what_will_score_and_where_it_is_saved(tiny_model_dir, tmp_path, capsys):
+    pytest.importorskip("openvino", reason='needs pip install "xenc[fast]"')
+    model = shutil.copytree(tiny_model_dir, tmp_path / "model")
+    cli(["prepare", "--model", str(model), "--backend", "openvino"])
+    report = json.loads(capsys.readouterr().out)
+    assert report["scores_with"].startswith("openvino fp32") and report["artifact"].startswith(str(model / "openvino"))
+    with pytest.raises(SystemExit) as done:  # int8 with neither calibration pairs nor the model's own data
+        cli(["prepare", "--model", str(model), "--backend", "openvino", "--precision", "int8"])
+    error = capsys.readouterr().err.strip().splitlines()[-1]  # after transformers' loading bar
+    assert done.value.code == 2 and error.startswith("xenc prepare: error:") and "calibration_pairs" in error
+
+
 @pytest.mark.heavy
 def test_train_runs_unchanged_under_accelerate_launch(tiny_model_dir, tmp_path):
     out = tmp_path / "launched"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -131,6 +132,10 @@ def cmd_predict(args: argparse.Namespace) -> None:
     out.to_csv(args.output or sys.stdout, index=False, sep="\t" if (args.output or "").endswith(".tsv") else ",")
 
 
+def cmd_prepare(args: argparse.Namespace) -> None:
+    print(json.dumps(load_scorer(args).prepare(), indent=2))
+
+
 def cmd_demo(args: argparse.Namespace) -> None:
     from .cross_encoder import CrossEncoder
     from .train import environment, main, parse_args
@@ -184,6 +189,19 @@ def cmd_summarize(args: argparse.Namespace) -> None:
     print_summary(summarize_runs(args.runs), len(args.runs), "runs " + ", ".join(args.runs))
 
 
+def add_scoring_options(p: argparse.ArgumentParser) -> None:
+    """The options `load_scorer` reads: length, device, what may be loaded, backend and precision."""
+    p.add_argument("--max_length", type=int, default=None)
+    p.add_argument("--device", default=None, help="cpu, cuda, ... (default: a GPU when there is one)")
+    p.add_argument("--allow_untrained_head", action="store_true", help="score with a base model's random head")
+    p.add_argument("--allow_pickle", action="store_true", help="also read pytorch_model.bin (if trusted)")
+    p.add_argument("--backend", default="torch", choices=("torch", "openvino"), help="openvino: needs xenc[fast]")
+    p.add_argument("--precision", default="fp32", help="fp32 (exact), bf16, fp16; int8 or auto (the fastest that "
+                   "passes the quality guard on this CPU) with --backend openvino")  # fmt: skip
+    p.add_argument("--token_keep", type=float, default=1.0, help="below 1: fewer tokens in the last layers "
+                   "(an approximation checked against fp32; with --backend openvino)")  # fmt: skip
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="xenc", description="Cross-encoders on the Hugging Face Trainer.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -198,25 +216,15 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--input", required=True)
     pr.add_argument("--output", help="file to write (default: stdout)")
     pr.add_argument("--overwrite", action="store_true")
+    prep = sub.add_parser("prepare", help="convert, quantize, guard and choose now (what the first predict would "
+                          "do; saved beside the model) and print what will score")  # fmt: skip
+    prep.add_argument("--model", required=True)
     for p in (ev, pr):
         p.add_argument("--batch_size", type=int, default=32)
-        p.add_argument("--max_length", type=int, default=None)
-        p.add_argument("--device", default=None, help="cpu, cuda, ... (default: a GPU when there is one)")
         p.add_argument("--sep", default=None, help="field separator of the file (default: tab for .tsv/.txt, else ,)")
         p.add_argument("--encoding", default="utf-8")
-        p.add_argument("--allow_untrained_head", action="store_true", help="score with a base model's random head")
-        p.add_argument("--allow_pickle", action="store_true", help="also read pytorch_model.bin (if trusted)")
-        p.add_argument(
-            "--backend", default="torch", choices=("torch", "openvino"), help="openvino: pip install xenc[fast]"
-        )
-        p.add_argument(
-            "--precision",
-            default="fp32",
-            help="fp32 (exact), bf16, fp16; int8 or auto (the fastest that passes "
-            "the quality guard on this CPU) with --backend openvino",
-        )
-        p.add_argument("--token_keep", type=float, default=1.0, help="below 1: fewer tokens in the last layers "
-                       "(an approximation checked against fp32; with --backend openvino)")  # fmt: skip
+    for p in (ev, pr, prep):
+        add_scoring_options(p)
     demo = sub.add_parser("demo", help="train on STSb, evaluate, and re-rank an example (quick by default)")
     demo.add_argument("--full", action="store_true", help="the full recipe (4 epochs on all of STSb train)")
     demo.add_argument("--output_dir", default=None)
@@ -238,7 +246,13 @@ def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     train = bool(argv) and argv[0] == "train"  # HfArgumentParser owns the train flags
     args = argparse.Namespace(command="train") if train else build_parser().parse_args(argv)
-    commands = {"eval": cmd_eval, "predict": cmd_predict, "demo": cmd_demo, "reproduce": cmd_reproduce}
+    commands = {
+        "eval": cmd_eval,
+        "predict": cmd_predict,
+        "prepare": cmd_prepare,
+        "demo": cmd_demo,
+        "reproduce": cmd_reproduce,
+    }
     try:
         cmd_train(argv[1:]) if train else {**commands, "summarize": cmd_summarize}[args.command](args)
     except (UsageError, ValueError, TypeError, OSError) as err:  # OSError: missing, unreadable or refused files

@@ -6,7 +6,6 @@ import json
 import logging
 import warnings
 from collections.abc import Callable, Iterable, Sequence
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -21,10 +20,10 @@ from .heads import load_pair_classifier, mark_activation, saved_activation, writ
 from .legacy import call_names, deprecated_property, init_names
 from .lengths import check_max_length, position_limit
 from .models import DEFAULT_MODEL, resolve_model
-from .pipeline import check_scoring_model, check_scoring_options, scoring_model
+from .pipeline import check_scoring_model, check_scoring_options, pair_settings, prepare_scoring, scoring_model
 from .prompts import load_prompts, resolve_prompt, with_prompt
 from .saving import save_atomically
-from .scoring import CHUNK_SIZE, pair_logits
+from .scoring import CHUNK_SIZE, pair_logits, training_mode_kept
 
 logger = logging.getLogger(__name__)
 
@@ -200,12 +199,27 @@ class CrossEncoder:
         length = check_max_length(text.get("max_length", self.max_length), self.config, "max_length (per call)")
         window, truncation = windowing(windows, stride, length, text.get("truncation", truncation), self.num_labels)
         scorer = scoring_model(self)  # made for the model's own max_length: a per-call length does not remake it
-        with self._length_for_call(length):
-            logits = pair_logits(self, scorer, inputs, batch_size, show_progress_bar, truncation, chunk_size, window)
+        with training_mode_kept(self.model):
+            logits, self.last_truncated = pair_logits(pair_settings(self, length), scorer, inputs, batch_size,
+                                                      show_progress_bar, truncation, chunk_size, window)  # fmt: skip
         activation = activation_fn if activation_fn is not None else self.activation_fn
         out = scores_as_requested(logits, activation, apply_softmax, self.num_labels == 1, convert_to_numpy,
                                   convert_to_tensor)  # fmt: skip
         return out[0] if single else out
+
+    def prepare(self) -> dict:
+        """Make now what the first `predict` would: the bf16/fp16 copy, or the OpenVINO conversion with its int8
+        calibration, quality guard and `precision="auto"` choice, each saved on disk and reused by later models.
+
+        Returns what will score (`scores_with`; after a refused guard, exact fp32), the saved conversion
+        (`artifact`), and the guard's and `auto`'s figures (`quality_check`, `auto_choice`; None where not run).
+
+        Example:
+            >>> model = CrossEncoder("runs/stsb", backend="openvino", precision="auto")  # doctest: +SKIP
+            >>> model.prepare()["scores_with"]  # doctest: +SKIP
+            'openvino int8 (runs/stsb/openvino/...-int8-256-....xml)'
+        """
+        return prepare_scoring(self)
 
     def is_singular_input(self, inputs) -> bool:
         """Whether `inputs` is one pair (two texts: a list, tuple or 1-D string array), which `predict` answers with
@@ -219,16 +233,6 @@ class CrossEncoder:
             inputs = inputs.tolist() if inputs.ndim == 1 and inputs.dtype.kind in "UO" else None
         two_texts = isinstance(inputs, Sequence) and not isinstance(inputs, str) and len(inputs) == 2
         return two_texts and all(isinstance(t, str) for t in inputs)
-
-    @contextmanager
-    def _length_for_call(self, length: int):
-        """`max_length` set to `length` (range-checked as always) for one predict call, then restored."""
-        kept = self.max_length
-        self.max_length = length
-        try:
-            yield
-        finally:
-            self.max_length = kept
 
     def encode(self, *args, **kwargs):
         """A cross-encoder has no sentence embedding: it reads two texts together and outputs their score."""

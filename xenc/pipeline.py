@@ -36,7 +36,7 @@ from .checks import check_scoring_pairs
 from .first_token import first_token_scorer, supports_first_token
 from .guard import GUARD_VERSION, change_bound, has_own_pairs, own_pairs, task_metric
 from .machine import cpu_description, cpu_flags, fast_precisions
-from .scoring import PRECISIONS, chunk_logits
+from .scoring import PRECISIONS, PairSettings, chunk_logits, training_mode_kept
 
 logger = logging.getLogger(__name__)
 PROBE_PAIRS = 256  # guard pairs timed per candidate precision by precision="auto"
@@ -83,6 +83,11 @@ def check_scoring_options(backend: str, precision: str, token_keep, quality_tole
         )
 
 
+def pair_settings(ce, max_length: int | None = None) -> PairSettings:
+    """What scoring needs besides the model: tokenizer, `max_length` (or a per-call length), labels, device."""
+    return PairSettings(ce.tokenizer, max_length or ce.max_length, ce.num_labels, ce.device)
+
+
 def fast_name(ce) -> str:
     return ce.precision + (f" with token_keep={ce.token_keep:g}" if ce.token_keep < 1 else "")
 
@@ -126,6 +131,15 @@ def scoring_model(ce) -> torch.nn.Module:
             copied = copy.deepcopy(ce.model).to(PRECISIONS[ce.precision])
             ce._low_precision = (key, first_token_scorer(copied))
     return ce._low_precision[1]
+
+
+def prepare_scoring(ce) -> dict:
+    """What the first `predict` would make, made now (see `CrossEncoder.prepare`), and what it is."""
+    scorer = scoring_model(ce)
+    return {"scores_with": getattr(scorer, "description", f"torch {ce.precision}"),
+            "artifact": str(scorer.path) if getattr(scorer, "path", None) else None,
+            "precision": ce.precision, "token_keep": ce.token_keep,
+            "quality_check": ce.quality_check, "auto_choice": ce.auto_choice}  # fmt: skip
 
 
 def choose_precision(ce) -> str:
@@ -183,9 +197,8 @@ def probe_seconds(ce, scorer, pairs: list) -> float:
     quiet, times, pairs = tqdm(disable=True), [], [tuple(p) for p in pairs[:PROBE_PAIRS]]
     for _ in range(3):
         start = time.perf_counter()
-        chunk_logits(ce, scorer, pairs, 32, "longest_first", quiet)
+        chunk_logits(pair_settings(ce), scorer, pairs, 32, "longest_first", quiet)
         times.append(time.perf_counter() - start)
-    ce.last_truncated = 0
     return min(times[1:])
 
 
@@ -248,16 +261,15 @@ def guard_metrics(ce, scorer: OpenVINOScorer, pairs: list, labels: np.ndarray,
                   qids: np.ndarray | None = None) -> tuple[str, float, float, float]:  # fmt: skip
     """The task metric of torch fp32 and of `scorer` on the guard pairs and the bound of its change (cached beside
     the conversion by the caller: the same weights, conversion and pairs give the same numbers)."""
-    truncated, quiet, training = ce.last_truncated, tqdm(disable=True), ce.model.training
-    ce.model.eval()
-    pairs = [tuple(p) for p in pairs]
+    quiet, settings, pairs = tqdm(disable=True), pair_settings(ce), [tuple(p) for p in pairs]
     # the exact logits are the same for every path `auto` guards: computed once per weights (their contents), pairs
     # and length
     key = (weights_hash(ce.model), ce.max_length, hash(tuple(pairs)))
-    if ce._exact_guard[0] != key:
-        ce._exact_guard = (key, chunk_logits(ce, ce.model, pairs, 32, "longest_first", quiet).float().numpy())
-    exact, fast = ce._exact_guard[1], chunk_logits(ce, scorer, pairs, 32, "longest_first", quiet).float().numpy()
-    ce.last_truncated = truncated
-    ce.model.train(training)
+    with training_mode_kept(ce.model):
+        if ce._exact_guard[0] != key:
+            exact = chunk_logits(settings, ce.model.eval(), pairs, 32, "longest_first", quiet)[0]
+            ce._exact_guard = (key, exact.float().numpy())
+    exact = ce._exact_guard[1]
+    fast = chunk_logits(settings, scorer, pairs, 32, "longest_first", quiet)[0].float().numpy()
     (metric, before), (_, after) = task_metric(exact, labels, qids), task_metric(fast, labels, qids)
     return metric, before, after, change_bound(exact, fast, labels, qids)
