@@ -24,11 +24,11 @@ import numpy as np
 import torch
 
 from .first_token import SCORER_VERSION, first_token_scorer
+from .scoring import PRECISIONS
 from .split_zip import cache_dir
 
 BACKENDS = ("torch", "openvino")
 QUALITY_TOLERANCE = 0.005  # default task-metric move the bf16 / int8 quality guard allows
-OV_HINTS = {"fp32": "f32", "bf16": "bf16", "fp16": "f16", "int8": None}  # int8: other ops in the CPU's default
 GUARD_PAIRS, CALIBRATION_PAIRS = 1500, 300  # sampled from a trained model's own dev / train split (STSb dev: all)
 
 
@@ -132,8 +132,8 @@ def openvino_scorer(
             ov_model = quantize(ov_model, tokenizer, calibration, max_length)
         path = save_conversion(ov, ov_model, path)
     config = {"PERFORMANCE_HINT": "LATENCY", "INFERENCE_NUM_THREADS": torch.get_num_threads()}
-    if OV_HINTS[precision]:
-        config["INFERENCE_PRECISION_HINT"] = OV_HINTS[precision]
+    if PRECISIONS[precision].openvino_hint:
+        config["INFERENCE_PRECISION_HINT"] = PRECISIONS[precision].openvino_hint
     return OpenVINOScorer(core.compile_model(ov_model, "CPU", config), f"openvino {precision} ({path})", path)
 
 

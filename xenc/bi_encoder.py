@@ -15,7 +15,7 @@ from .checks import check_device, check_output_dir
 from .encoding import forward_sorted
 from .lengths import DEFAULT_LENGTH, fit_length
 from .models import DEFAULT_MODEL, resolve_model
-from .scoring import PRECISIONS
+from .scoring import PRECISIONS, TORCH_PRECISIONS
 from .sentence_model import load_pooled_encoder, model_card, save_sentence_model, saved_max_length
 
 
@@ -43,12 +43,12 @@ class BiEncoder:
         allow_pickle: bool = False,
         precision: str = "fp32",
     ):
-        if precision not in PRECISIONS:
-            raise ValueError(f"precision={precision!r} is unknown; use one of {tuple(PRECISIONS)}.")
+        if precision not in TORCH_PRECISIONS:
+            raise ValueError(f"precision={precision!r} is unknown; use one of {TORCH_PRECISIONS}.")
         self.path = resolve_model(model_name_or_path)
         self.tokenizer = AutoTokenizer.from_pretrained(self.path)
         self.device, self.precision = check_device(device), precision
-        self.encoder = load_pooled_encoder(self.path, allow_pickle).to(self.device, PRECISIONS[precision]).eval()
+        self.encoder = load_pooled_encoder(self.path, allow_pickle).to(self.device, PRECISIONS[precision].dtype).eval()
         if max_length is None:  # as SentenceTransformer(path) embeds: the saved length, else 256
             max_length = saved_max_length(self.path) or DEFAULT_LENGTH
         max_length = fit_length(max_length, self.encoder.transformer.config)

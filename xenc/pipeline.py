@@ -36,7 +36,7 @@ from .checks import check_scoring_pairs
 from .first_token import first_token_scorer, supports_first_token
 from .guard import GUARD_VERSION, change_bound, has_own_pairs, own_pairs, task_metric
 from .machine import cpu_description, cpu_flags, fast_precisions
-from .scoring import PRECISIONS, PairSettings, chunk_logits, training_mode_kept
+from .scoring import PRECISIONS, TORCH_PRECISIONS, PairSettings, chunk_logits, training_mode_kept
 
 logger = logging.getLogger(__name__)
 PROBE_PAIRS = 256  # guard pairs timed per candidate precision by precision="auto"
@@ -64,7 +64,7 @@ def check_scoring_options(backend: str, precision: str, token_keep, quality_tole
         raise ValueError(f"backend={backend!r} is unknown; use one of {BACKENDS}.")
     if backend == "openvino":
         import_openvino()
-    if precision in ("int8", "auto") and backend != "openvino":
+    if precision in (*PRECISIONS, "auto") and precision not in TORCH_PRECISIONS and backend != "openvino":
         raise ValueError(
             f'precision="{precision}" runs on OpenVINO: pass backend="openvino" (pip install "xenc[fast]").'
         )
@@ -75,9 +75,9 @@ def check_scoring_options(backend: str, precision: str, token_keep, quality_tole
             f"token_keep={token_keep}: pass a fraction in (0, 1] (1 keeps every token, exact); below 1 it runs on "
             'OpenVINO: pass backend="openvino" too (pip install "xenc[fast]").'
         )
-    if precision not in PRECISIONS and precision not in ("int8", "auto"):
+    if precision not in PRECISIONS and precision != "auto":
         raise ValueError(
-            f"precision={precision!r} is unknown; use one of {list(PRECISIONS)} ('fp32' is exact; 'bf16' is the "
+            f"precision={precision!r} is unknown; use one of {list(TORCH_PRECISIONS)} ('fp32' is exact; 'bf16' is the "
             "fast path on GPUs and on CPUs with AMX), or 'int8' / 'auto' (the fastest that passes the guard on this "
             "CPU) with backend='openvino'."
         )
@@ -119,7 +119,7 @@ def scoring_model(ce) -> torch.nn.Module:
     """
     if ce.precision == "auto":
         ce.precision = choose_precision(ce)
-    if ce.backend == "torch" and PRECISIONS[ce.precision] is None:
+    if ce.backend == "torch" and PRECISIONS[ce.precision].dtype is None:
         return first_token_scorer(ce.model)
     # optimizer steps and load_state_dict bump _version; edits through `.data` do not and are not seen
     key = (id(ce.model), sum(p._version for p in ce.model.parameters()), ce.backend, ce.precision,
@@ -128,7 +128,7 @@ def scoring_model(ce) -> torch.nn.Module:
         if ce.backend == "openvino":
             ce._low_precision = (key, openvino_with_guard(ce))
         else:
-            copied = copy.deepcopy(ce.model).to(PRECISIONS[ce.precision])
+            copied = copy.deepcopy(ce.model).to(PRECISIONS[ce.precision].dtype)
             ce._low_precision = (key, first_token_scorer(copied))
     return ce._low_precision[1]
 
