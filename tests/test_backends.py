@@ -105,7 +105,7 @@ def test_prepare_makes_the_conversion_and_guard_now_and_a_later_model_reuses_the
     report = model.prepare()
     assert report["scores_with"].startswith("openvino bf16") and Path(report["artifact"]).is_file()
     assert report["quality_check"] == model.quality_check and report["quality_check"]["pairs"] == 64
-    assert report["auto_choice"] is None and report["precision"] == "bf16"
+    assert report["auto_choice"] is None and report["precision"] == "bf16" and not report["guard_refused"]
     again = CrossEncoder(str(model_dir), **options)
     with patch("xenc.backends.convert", side_effect=AssertionError("converted")), \
             patch("xenc.pipeline.chunk_logits", side_effect=AssertionError("scored")):  # fmt: skip
@@ -119,7 +119,7 @@ def test_prepare_says_when_a_refused_guard_leaves_exact_fp32(model_dir):
     with pytest.warns(UserWarning, match="instead"):
         report = model.prepare()
     assert report["scores_with"].startswith("openvino fp32") and report["artifact"].endswith("-fp32.xml")
-    assert report["quality_check"]["change_bound"] > -1.0
+    assert report["guard_refused"] and report["precision"] == "fp32" and report["quality_check"]["path"] == "bf16"
 
 
 def test_prepare_on_torch_names_the_torch_path(model_dir):

@@ -417,6 +417,10 @@ def test_predict_counts_and_reports_the_pairs_it_truncates(models, caplog):
     assert model.last_truncated == 2 and "2 of 3 pairs were longer than max_length=16" in caplog.text
     model.predict(PAIRS)
     assert model.last_truncated == 0
+    model.predict([["a man", long]])
+    with pytest.raises(TypeError):
+        model.predict([["a man", long], ["a dog", 3]])  # a failed call reports no count of its own
+    assert model.last_truncated == 0
 
 
 def test_predict_refuses_an_output_that_is_the_input_through_a_link(models, tmp_path, capsys):

@@ -217,7 +217,7 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--output", help="file to write (default: stdout)")
     pr.add_argument("--overwrite", action="store_true")
     prep = sub.add_parser("prepare", help="convert, quantize, guard and choose now (what the first predict would "
-                          "do; saved beside the model) and print what will score")  # fmt: skip
+                          "do; saved with the model or in the xenc cache) and print what will score")  # fmt: skip
     prep.add_argument("--model", required=True)
     for p in (ev, pr):
         p.add_argument("--batch_size", type=int, default=32)

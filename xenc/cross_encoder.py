@@ -199,6 +199,7 @@ class CrossEncoder:
         length = check_max_length(text.get("max_length", self.max_length), self.config, "max_length (per call)")
         window, truncation = windowing(windows, stride, length, text.get("truncation", truncation), self.num_labels)
         scorer = scoring_model(self)  # made for the model's own max_length: a per-call length does not remake it
+        self.last_truncated = 0  # stays 0 if this call fails
         with training_mode_kept(self.model):
             logits, self.last_truncated = pair_logits(pair_settings(self, length), scorer, inputs, batch_size,
                                                       show_progress_bar, truncation, chunk_size, window)  # fmt: skip
@@ -208,11 +209,13 @@ class CrossEncoder:
         return out[0] if single else out
 
     def prepare(self) -> dict:
-        """Make now what the first `predict` would: the bf16/fp16 copy, or the OpenVINO conversion with its int8
-        calibration, quality guard and `precision="auto"` choice, each saved on disk and reused by later models.
+        """Make now what the first `predict` would: a torch bf16/fp16 copy (in memory), or the OpenVINO conversion
+        with its int8 calibration, quality guard and `precision="auto"` choice, saved on disk (with the model, or in
+        the xenc cache for a model that is not a folder) and reused by later models.
 
-        Returns what will score (`scores_with`; after a refused guard, exact fp32), the saved conversion
-        (`artifact`), and the guard's and `auto`'s figures (`quality_check`, `auto_choice`; None where not run).
+        Returns what will score (`scores_with`, `precision`, `token_keep`; after a refused guard exact fp32, with
+        `guard_refused`), the saved conversion (`artifact`), and the guard's and `auto`'s figures (`quality_check`,
+        `auto_choice`; None where not run).
 
         Example:
             >>> model = CrossEncoder("runs/stsb", backend="openvino", precision="auto")  # doctest: +SKIP
