@@ -1,5 +1,5 @@
 """benchmarks/README.md and docs/results.md show the benchmark scripts' own tables (scripts/tables.py), never
-numbers typed by hand."""
+numbers typed by hand; README's results table agrees with the recipes' records."""
 
 import importlib.util
 import json
@@ -52,3 +52,14 @@ def test_a_recipe_record_without_its_metric_is_named(tmp_path):
     (tmp_path / "recipes" / "x.json").write_text(json.dumps(record))
     with pytest.raises(SystemExit, match=r"x\.json: no test and dev value of .* record the recipe again"):
         tables.render("<!-- recipes: x -->\n<!-- end -->", tmp_path)
+
+
+@pytest.mark.parametrize("record", sorted((tables.HERE / "results" / "recipes").glob("*.json")), ids=lambda p: p.stem)
+def test_the_readme_shows_each_recorded_recipe_as_its_record_has_it(record):
+    """README's results table is typed, so this holds it to the records: the row that names a recipe's command shows
+    the recipe's test metric, mean ± std over its recorded seeds, as docs/results.md's generated rows do."""
+    headline = tables.recipe_row(record)[1].split("|")[2].strip()
+    rows = [line for line in (tables.ROOT / "README.md").read_text().splitlines() if line.startswith("| ")]
+    named = [row for row in rows if f"`xenc reproduce {record.stem}`" in row or f"/ `{record.stem}`" in row]
+    assert named, f"README's results table has no row for `xenc reproduce {record.stem}`"
+    assert headline in named[0], f"README shows {record.stem} other than its record ({headline})"
