@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 from .first_token import SCORER_VERSION, first_token_scorer
-from .scoring import PRECISIONS
+from .precisions import PRECISIONS
 from .split_zip import cache_dir
 
 BACKENDS = ("torch", "openvino")

@@ -15,7 +15,7 @@ from .checks import check_device, check_output_dir
 from .encoding import forward_sorted
 from .lengths import DEFAULT_LENGTH, fit_length
 from .models import DEFAULT_MODEL, resolve_model
-from .scoring import PRECISIONS, TORCH_PRECISIONS
+from .precisions import PRECISIONS, TORCH_PRECISIONS
 from .sentence_model import load_pooled_encoder, model_card, save_sentence_model, saved_max_length
 
 

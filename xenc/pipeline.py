@@ -36,7 +36,8 @@ from .checks import check_scoring_pairs
 from .first_token import first_token_scorer, supports_first_token
 from .guard import GUARD_VERSION, change_bound, has_own_pairs, own_pairs, task_metric
 from .machine import cpu_description, cpu_flags, fast_precisions
-from .scoring import PRECISIONS, TORCH_PRECISIONS, PairSettings, chunk_logits, training_mode_kept
+from .precisions import PRECISIONS, TORCH_PRECISIONS
+from .scoring import PairSettings, chunk_logits, training_mode_kept
 
 logger = logging.getLogger(__name__)
 PROBE_PAIRS = 256  # guard pairs timed per candidate precision by precision="auto"

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import islice
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 import torch
@@ -20,20 +20,6 @@ from .encoding import fold_windows, forward_sorted
 from .first_token import logits_of
 
 logger = logging.getLogger(__name__)
-
-
-class Precision(NamedTuple):
-    """How `predict` runs at a precision on each backend."""
-
-    dtype: torch.dtype | None  # torch: the weights of its copy (None: the fp32 model itself)
-    openvino_hint: str | None  # OpenVINO's INFERENCE_PRECISION_HINT (None: int8, its other ops in the CPU's default)
-    openvino_only: bool = False
-
-
-# the one table of precisions; torch's dynamic int8 was measured and left out: -0.012 STSb Spearman
-PRECISIONS = {"fp32": Precision(None, "f32"), "bf16": Precision(torch.bfloat16, "bf16"),
-              "fp16": Precision(torch.float16, "f16"), "int8": Precision(None, None, openvino_only=True)}  # fmt: skip
-TORCH_PRECISIONS = tuple(name for name, p in PRECISIONS.items() if not p.openvino_only)
 CHUNK_SIZE = 10_000  # pairs tokenized at once: bounds the memory of encodings for long or streamed inputs
 
 
