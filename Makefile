@@ -44,9 +44,10 @@ PEER_PINS := sentence-transformers==6.2.0 "optimum-intel[openvino]==2.2.0" optim
 	huggingface-hub==1.21.0 tokenizers==0.22.2 openvino==2026.4.1 openvino-tokenizers==2026.4.1.0 nncf==3.4.0 \
 	datasets==5.0.1 scipy==1.17.1 numpy==2.4.6
 
-# torch 2.13.0's CPU build, pinned in both installs (unpinned, pip pulls a CUDA build). optimum-intel also requires torchvision (for image
-# models only): 0.28.0 is the one that keeps torch 2.13.0, and it is removed again because PyPI's build links CUDA
-# torch and fails to import beside the CPU torch (so `pip check` lists it as missing; text models never import it).
+# torch 2.13.0's CPU build, pinned in both installs (unpinned, pip pulls a CUDA build). optimum-intel also requires
+# torchvision (for image models only): 0.28.0 is the one that keeps torch 2.13.0, and it is removed again because
+# PyPI's build links CUDA torch and fails to import beside the CPU torch (so `pip check` lists it as missing; text
+# models never import it).
 $(PEER_VENV)/.peer-stamp:
 	$(PYTHON) -m venv $(PEER_VENV)
 	$(PEER_VENV)/bin/pip install -q --upgrade pip

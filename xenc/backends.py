@@ -61,8 +61,10 @@ def conversion_folder(model_path: str) -> Path:
 class OpenVINOScorer:
     """A compiled OpenVINO model called as the torch model is in `CrossEncoder`: `scorer(**batch).logits`."""
 
-    def __init__(self, compiled, description: str, path: Path | None = None):
-        self.request, self.description, self.path = compiled.create_infer_request(), description, path
+    def __init__(self, compiled, path: Path, precision: str, token_keep: float = 1.0):
+        self.request, self.path = compiled.create_infer_request(), path
+        self.precision, self.token_keep = precision, token_keep  # what it runs (after a refused guard: fp32, 1)
+        self.description = f"openvino {precision} ({path})"
         # an input may carry a tracer's numbered name beside its own: keep the argument's name
         self.names = [min(port.get_names(), key=lambda name: (name.isdigit(), name)) for port in compiled.inputs]
 
@@ -134,7 +136,7 @@ def openvino_scorer(
     config = {"PERFORMANCE_HINT": "LATENCY", "INFERENCE_NUM_THREADS": torch.get_num_threads()}
     if PRECISIONS[precision].openvino_hint:
         config["INFERENCE_PRECISION_HINT"] = PRECISIONS[precision].openvino_hint
-    return OpenVINOScorer(core.compile_model(ov_model, "CPU", config), f"openvino {precision} ({path})", path)
+    return OpenVINOScorer(core.compile_model(ov_model, "CPU", config), path, precision, token_keep)
 
 
 def file_hashes(xml: Path) -> dict[str, str]:

@@ -136,12 +136,12 @@ def scoring_model(ce) -> torch.nn.Module:
 
 def prepare_scoring(ce) -> dict:
     """What the first `predict` would make, made now (see `CrossEncoder.prepare`), and what it is."""
-    scorer = scoring_model(ce)
-    refused = bool(ce.quality_check) and ce.quality_check["change_bound"] > ce.quality_tolerance
+    scorer = scoring_model(ce)  # an OpenVINO scorer says what it runs: after a refused guard, exact fp32
+    runs = (getattr(scorer, "precision", ce.precision), getattr(scorer, "token_keep", ce.token_keep))
     return {"scores_with": getattr(scorer, "description", f"torch {ce.precision}"),
             "artifact": str(scorer.path) if getattr(scorer, "path", None) else None,
-            "precision": "fp32" if refused else ce.precision, "token_keep": 1.0 if refused else ce.token_keep,
-            "guard_refused": refused, "quality_check": ce.quality_check, "auto_choice": ce.auto_choice}  # fmt: skip
+            "precision": runs[0], "token_keep": runs[1], "guard_refused": runs != (ce.precision, ce.token_keep),
+            "quality_check": ce.quality_check, "auto_choice": ce.auto_choice}  # fmt: skip
 
 
 def choose_precision(ce) -> str:
